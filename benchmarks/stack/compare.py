@@ -1,0 +1,685 @@
+#!/usr/bin/env python3
+"""Choose Ferry's HTTP serving stack by measurement.
+
+Runs the SAME raw ASGI app (benchmarks/stack/app_asgi.py) under uvicorn and granian,
+plus granian-RSGI and aiohttp references, against a data dir that mimics Ferry's GET
+path (SQLite WAL metadata row, then the object's bytes from its own file), and drives
+each server with wrk. Also probes protocol behaviour (absolute-form targets, %2F in the
+raw path, lifespan-hosted background tasks, embedding granian in our own loop).
+
+    source /work/venv/bin/activate
+    python benchmarks/stack/compare.py            # full run, ~9-10 minutes
+    python benchmarks/stack/compare.py --quick    # 1 run x 2 s per point, smoke test
+
+Writes benchmarks/results/stack_compare.json and benchmarks/results/stack_compare.md.
+Every server listens on 127.0.0.1 only; every wrk run is bounded by -d; servers are
+stopped by the PID this script got from Popen.
+
+By default the server process tree is pinned to CPU 0 and wrk to CPU 1 (the machine
+has 2 cores), so each number is "what one core of server buys" and the load
+generator never steals the server's CPU. --no-pin disables that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE.parent / "results"
+NOTES = HERE / "notes.md"
+LUA = HERE / "bench.lua"
+PY = sys.executable
+GRANIAN = str(Path(PY).parent / "granian")
+HOST = "127.0.0.1"
+MiB = 1024 * 1024
+
+N_OBJECTS = 1000
+OBJ_SIZE = 4096
+BIG_SIZE = 64 * MiB
+BIG_KEY = "big64"
+
+PIN = True  # set from argv
+
+
+# --------------------------------------------------------------------------- data
+def prepare_data(d: Path) -> None:
+    """1,000 x 4 KiB objects as files + one 64 MiB object + SQLite (WAL) key -> row."""
+    (d / "objects" / "small").mkdir(parents=True)
+    for i in range(256):
+        (d / "objects" / "put" / f"{i:02x}").mkdir(parents=True)
+    (d / "tmp").mkdir()
+    db = sqlite3.connect(d / "meta.sqlite")
+    assert db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    db.execute(
+        "CREATE TABLE objects (key TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+        " etag TEXT NOT NULL, path TEXT NOT NULL)"
+    )
+    rows = []
+    for i in range(N_OBJECTS):
+        key = f"k{i:05d}"
+        data = os.urandom(OBJ_SIZE)
+        p = d / "objects" / "small" / key
+        p.write_bytes(data)
+        rows.append((key, OBJ_SIZE, '"%s"' % hashlib.md5(data).hexdigest(), str(p)))
+    big = d / "objects" / BIG_KEY
+    h = hashlib.md5()
+    with open(big, "wb") as f:
+        for _ in range(BIG_SIZE // MiB):
+            chunk = os.urandom(MiB)
+            h.update(chunk)
+            f.write(chunk)
+    rows.append((BIG_KEY, BIG_SIZE, '"%s"' % h.hexdigest(), str(big)))
+    db.executemany("INSERT INTO objects VALUES (?, ?, ?, ?)", rows)
+    db.commit()
+    db.close()
+
+
+# ------------------------------------------------------------------ raw HTTP client
+def raw_http(port: int, payload: bytes, timeout: float = 5.0, head_only: bool = False) -> dict[str, Any]:
+    """Send bytes verbatim; return status line, headers and body (for probes)."""
+    buf = b""
+    with socket.create_connection((HOST, port), timeout=timeout) as s:
+        s.sendall(payload)
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            buf += chunk
+            if b"\r\n\r\n" in buf:
+                head, _, body = buf.partition(b"\r\n\r\n")
+                if head_only:
+                    break
+                m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                if m and len(body) >= int(m.group(1)):
+                    break
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = None
+    if lines and lines[0].startswith("HTTP/"):
+        try:
+            status = int(lines[0].split()[1])
+        except (IndexError, ValueError):
+            pass
+    headers = {}
+    for line in lines[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    return {"status": status, "status_line": lines[0] if lines else "", "headers": headers, "body": body}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _pin(cpu: int):
+    if not PIN:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+# ------------------------------------------------------------------------ servers
+STACKS: dict[str, dict[str, Any]] = {
+    "uvicorn": {"desc": "uvicorn 1 worker, --loop uvloop --http httptools", "asgi": True},
+    "granian-asgi": {"desc": "granian --interface asgi, 1 worker, --loop uvloop, --http 1", "asgi": True},
+    "granian-rsgi": {"desc": "granian --interface rsgi, 1 worker, --loop uvloop (reference)", "asgi": False},
+    "aiohttp-bytes": {"desc": "aiohttp web.Response(body=bytes), uvloop (reference)", "asgi": False},
+    "aiohttp-file": {"desc": "aiohttp web.FileResponse(path), uvloop (reference)", "asgi": False},
+    "granian-embed": {"desc": "granian.server.embed.Server in our own uvloop + bg task", "asgi": True},
+    "uvicorn-embed": {"desc": "uvicorn.Server(config).serve() in our own uvloop + bg task", "asgi": True},
+}
+
+
+def server_argv(stack: str, port: int) -> list[str]:
+    p = str(port)
+    gr = [GRANIAN, "--host", HOST, "--port", p, "--workers", "1", "--loop", "uvloop", "--http", "1",
+          "--log-level", "warning"]
+    if stack == "uvicorn":
+        return [PY, "-m", "uvicorn", "app_asgi:app", "--host", HOST, "--port", p, "--loop", "uvloop",
+                "--http", "httptools", "--workers", "1", "--lifespan", "on", "--no-access-log",
+                "--log-level", "warning"]
+    if stack == "granian-asgi":
+        return gr + ["--interface", "asgi", "app_asgi:app"]
+    if stack == "granian-rsgi":
+        return gr + ["--interface", "rsgi", "app_rsgi:app"]
+    if stack in ("aiohttp-bytes", "aiohttp-file"):
+        return [PY, "app_aiohttp.py", "--host", HOST, "--port", p, "--mode", stack.split("-")[1]]
+    if stack in ("granian-embed", "uvicorn-embed"):
+        return [PY, "serve_embed.py", "--server", stack.split("-")[0], "--host", HOST, "--port", p]
+    raise ValueError(stack)
+
+
+@dataclass
+class Server:
+    stack: str
+    data: Path
+    lookup: str = "direct"
+    fsync: bool = True
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+    known_pids: set[int] = field(default_factory=set)
+
+    @property
+    def tag(self) -> str:
+        return f"{self.stack}-{self.lookup}-fs{int(self.fsync)}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update(
+            FERRY_BENCH_DATA=str(self.data),
+            FERRY_BENCH_LOOKUP=self.lookup,
+            FERRY_BENCH_FSYNC="1" if self.fsync else "0",
+            FERRY_BENCH_TAG=self.tag,
+            PYTHONUNBUFFERED="1",
+        )
+        self.log_path = self.data / f"server-{self.tag}-{self.port}.log"
+        log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            server_argv(self.stack, self.port), cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, preexec_fn=_pin(0),
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.tag} exited rc={self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                r = raw_http(self.port, b"GET /probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2.0)
+                if r["status"] == 200:
+                    self.known_pids = {p.pid for p in self.tree()}
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.tag} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def tree(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root] + root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def rss(self) -> int:
+        total = 0
+        for p in self.tree():
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def cpu(self) -> float:
+        total = 0.0
+        for p in self.tree():
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM our own Popen child; SIGKILL it (and children we saw it spawn) if stuck."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.known_pids |= {p.pid for p in self.tree()}
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            for pid in self.known_pids - {self.proc.pid}:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.kill()
+            self.proc.wait(5)
+            return None
+
+
+# ----------------------------------------------------------------------- load gen
+def run_wrk(port: int, conc: int, duration: float, lua_args: list[str]) -> dict[str, Any]:
+    cmd = ["wrk", "-t", "2", "-c", str(conc), "-d", f"{max(1, round(duration))}s", "--timeout", "10s", "-s", str(LUA),
+           f"http://{HOST}:{port}/", "--", *lua_args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, preexec_fn=_pin(1))
+    for line in out.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            return json.loads(line[len("WRKJSON "):])
+    raise RuntimeError(f"wrk produced no summary: rc={out.returncode}\n{out.stdout}\n{out.stderr}")
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, server: Server, period: float = 0.2):
+        super().__init__(daemon=True)
+        self.server, self.period, self.peak = server, period, 0
+        self._stop_ev = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_ev.is_set():
+            self.peak = max(self.peak, self.server.rss())
+            self._stop_ev.wait(self.period)
+
+    def finish(self) -> int:
+        self._stop_ev.set()
+        self.join()
+        return max(self.peak, self.server.rss())
+
+
+def measure(server: Server, conc: int, lua_args: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
+    warm = list(lua_args)
+    if warm[0] == "put":
+        warm[1] += "-warm"
+    run_wrk(server.port, conc, cfg.warmup, warm)
+    runs = []
+    for r in range(cfg.runs):
+        args = list(lua_args)
+        if args[0] == "put":
+            args[1] = f"{lua_args[1]}-r{r}"
+        sampler = RssSampler(server)
+        sampler.start()
+        c0, t0 = server.cpu(), time.monotonic()
+        w = run_wrk(server.port, conc, cfg.duration, args)
+        c1, t1 = server.cpu(), time.monotonic()
+        peak = sampler.finish()
+        secs = w["duration_us"] / 1e6
+        run = {
+            "requests": w["requests"],
+            "rps": w["requests"] / secs,
+            "mibps": w["bytes"] / secs / MiB,
+            "p50_ms": w["lat_p50_us"] / 1000,
+            "p90_ms": w["lat_p90_us"] / 1000,
+            "p99_ms": w["lat_p99_us"] / 1000,
+            "max_ms": w["lat_max_us"] / 1000,
+            "errors": {k: v for k, v in w.items() if k.startswith("err_") and v},
+            "server_cpu_pct": 100 * (c1 - c0) / (t1 - t0),
+            "rss_peak_mib": peak / MiB,
+        }
+        run["cpu_us_per_req"] = (c1 - c0) / max(w["requests"], 1) * 1e6
+        if args[0] == "put":
+            run["rows_inserted"] = count_rows(server.data, args[1][len("/o/"):])
+        runs.append(run)
+    med = lambda k: statistics.median(x[k] for x in runs)  # noqa: E731
+    return {
+        "conc": conc,
+        "rps": med("rps"),
+        "mibps": med("mibps"),
+        "p50_ms": med("p50_ms"),
+        "p99_ms": med("p99_ms"),
+        "server_cpu_pct": med("server_cpu_pct"),
+        "cpu_us_per_req": med("cpu_us_per_req"),
+        "rss_peak_mib": max(x["rss_peak_mib"] for x in runs),
+        "errors": sum(sum(x["errors"].values()) for x in runs),
+        "runs": runs,
+    }
+
+
+def count_rows(data: Path, key_prefix: str) -> int:
+    db = sqlite3.connect(data / "meta.sqlite", timeout=10)
+    try:
+        return db.execute("SELECT COUNT(*) FROM objects WHERE key GLOB ?", (key_prefix + "-*",)).fetchone()[0]
+    finally:
+        db.close()
+
+
+# ------------------------------------------------------------------------ probes
+PROBES: list[tuple[str, bytes]] = [
+    ("origin-form %2F", b"GET /probe/bkt/a%2Fb%20c?x=1 HTTP/1.1\r\nHost: bkt.example.com\r\nConnection: close\r\n\r\n"),
+    ("absolute-form", b"GET http://bkt.example.com/probe/a%2Fb?x=1 HTTP/1.1\r\nHost: bkt.example.com\r\n"
+                      b"Connection: close\r\n\r\n"),
+    ("absolute-form, other Host", b"GET http://bkt.example.com/probe/k HTTP/1.1\r\nHost: other.example.org\r\n"
+                                  b"Connection: close\r\n\r\n"),
+]
+
+
+def probe(server: Server) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, payload in PROBES:
+        try:
+            r = raw_http(server.port, payload)
+        except OSError as e:
+            out[name] = {"error": repr(e)}
+            continue
+        entry: dict[str, Any] = {"status": r["status"], "status_line": r["status_line"]}
+        try:
+            entry["echo"] = json.loads(r["body"])
+        except ValueError:
+            entry["body"] = r["body"][:200].decode("latin-1")
+        out[name] = entry
+    return out
+
+
+def bg_probe(server: Server) -> dict[str, Any]:
+    r = raw_http(server.port, b"GET /probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    e = json.loads(r["body"])
+    return {k: v for k, v in e.items() if k.startswith("bg_") or k == "extensions"}
+
+
+def send_mode(server: Server, mode: str) -> dict[str, Any]:
+    r = raw_http(server.port, f"GET /big/{mode}/{BIG_KEY} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                 .encode(), head_only=True)
+    return {"status": r["status"], "x-send-mode": r["headers"].get("x-send-mode"),
+            "content-length": r["headers"].get("content-length"),
+            "transfer-encoding": r["headers"].get("transfer-encoding")}
+
+
+# ------------------------------------------------------------------------ driver
+def versions() -> dict[str, str]:
+    v = {"python": platform.python_version(), "kernel": platform.release(), "cpus": str(os.cpu_count())}
+    for pkg in ("granian", "uvicorn", "uvloop", "httptools", "aiohttp", "psutil"):
+        try:
+            v[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            v[pkg] = "missing"
+    w = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    v["wrk"] = (w.stdout + w.stderr).splitlines()[0] if (w.stdout + w.stderr) else "?"
+    return v
+
+
+def main() -> int:
+    global PIN
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=5.0, help="seconds per measured wrk run")
+    ap.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk warmup per point")
+    ap.add_argument("--conc", default="16,64", help="GET/PUT concurrencies")
+    ap.add_argument("--big-conc", type=int, default=4, help="concurrency for the 64 MiB GET")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin server->CPU0, wrk->CPU1")
+    ap.add_argument("--only", default="", help="regex: only run GET/PUT/BIG points whose name matches")
+    ap.add_argument("--quick", action="store_true", help="1 run x 2 s, 1 s warmup (smoke test)")
+    ap.add_argument("--data-dir", default="", help="scratch dir (default: a new temp dir, removed after)")
+    ap.add_argument("--keep-data", action="store_true")
+    ap.add_argument("--out", default=str(RESULTS / "stack_compare"), help="output path without extension")
+    cfg = ap.parse_args()
+    if cfg.quick:
+        cfg.runs, cfg.duration, cfg.warmup = 1, 2.0, 1.0
+    PIN = not cfg.no_pin and (os.cpu_count() or 1) >= 2
+    concs = [int(c) for c in cfg.conc.split(",")]
+    if shutil.which("wrk") is None:
+        print("wrk not found: apt-get update && apt-get install -y wrk", file=sys.stderr)
+        return 2
+    only = re.compile(cfg.only) if cfg.only else None
+    want = lambda name: only is None or bool(only.search(name))  # noqa: E731
+
+    t_start = time.monotonic()
+    data = Path(cfg.data_dir) if cfg.data_dir else Path(tempfile.mkdtemp(prefix="ferry-stack-"))
+    if cfg.data_dir:
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+    print(f"data dir: {data}", flush=True)
+    prepare_data(data)
+
+    result: dict[str, Any] = {
+        "meta": {
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "versions": versions(),
+            "pinned": PIN,
+            "pinning": "server process tree -> CPU 0, wrk -> CPU 1" if PIN else "none",
+            "runs": cfg.runs, "duration_s": cfg.duration, "warmup_s": cfg.warmup, "wrk_threads": 2,
+            "objects": N_OBJECTS, "object_size": OBJ_SIZE, "big_size": BIG_SIZE,
+        },
+        "stacks": {k: v["desc"] for k, v in STACKS.items()},
+        "points": [],
+        "probes": {},
+        "lifespan": {},
+        "embed": {},
+        "send_modes": {},
+    }
+    points = result["points"]
+    running: list[Server] = []
+
+    def start(stack: str, lookup: str = "direct", fsync: bool = True) -> Server:
+        s = Server(stack, data, lookup, fsync)
+        s.start()
+        running.append(s)
+        return s
+
+    def stop(s: Server) -> int | None:
+        rc = s.stop()
+        running.remove(s)
+        return rc
+
+    def point(s: Server, workload: str, conc: int, lua_args: list[str], **extra: Any) -> None:
+        name = f"{s.stack}/{workload}/{extra.get('variant', '')}/c{conc}"
+        if not want(name):
+            return
+        t0 = time.monotonic()
+        m = measure(s, conc, lua_args, cfg)
+        m.update(stack=s.stack, workload=workload, **extra)
+        points.append(m)
+        unit = f"{m['mibps']:8.1f} MiB/s" if workload.startswith("GET 64") else f"{m['rps']:8.0f} req/s"
+        print(f"  {name:48s} {unit}  p50 {m['p50_ms']:7.2f} ms  p99 {m['p99_ms']:7.2f} ms  "
+              f"cpu {m['server_cpu_pct']:5.1f}%  {m['cpu_us_per_req']:7.1f} us/req  rss {m['rss_peak_mib']:6.1f} MiB"
+              f"  err {m['errors']}  ({time.monotonic() - t0:.0f}s)", flush=True)
+
+    get_args = ["get", "/o/", str(N_OBJECTS)]
+    try:
+        # ---- 4 KiB GET, lookup variants; probes and the 64 MiB GET on the 'direct' servers
+        print("== GET 4 KiB", flush=True)
+        plan = [("uvicorn", l) for l in ("direct", "thread", "lru")]
+        plan += [("granian-asgi", l) for l in ("direct", "thread", "lru")]
+        plan += [("granian-rsgi", "direct"), ("aiohttp-bytes", "direct"), ("aiohttp-file", "direct")]
+        for stack, lookup in plan:
+            s = start(stack, lookup)
+            if lookup == "direct":
+                result["probes"][stack] = probe(s)
+                if stack in ("uvicorn", "granian-asgi"):
+                    result["lifespan"][stack] = {"at_start": bg_probe(s)}
+            for c in concs:
+                point(s, "GET 4KiB", c, get_args, variant=lookup)
+            if lookup == "direct":
+                big_modes = {"uvicorn": ["chunks", "pathsend"], "granian-asgi": ["chunks", "pathsend"],
+                             "granian-rsgi": ["file"], "aiohttp-file": ["file"]}.get(stack, [])
+                for mode in big_modes:
+                    sm = send_mode(s, mode)
+                    result["send_modes"][f"{stack}/{mode}"] = sm
+                    if sm["x-send-mode"] and sm["x-send-mode"] != mode:
+                        print(f"  {stack}/{mode}: server does not offer it (app fell back to "
+                              f"{sm['x-send-mode']}); not measured", flush=True)
+                        continue
+                    point(s, "GET 64MiB", cfg.big_conc, ["path", f"/big/{mode}/{BIG_KEY}"], variant=mode)
+                if stack in result["lifespan"]:
+                    result["lifespan"][stack]["after_load"] = bg_probe(s)
+            rc = stop(s)
+            if stack in result["lifespan"] and lookup == "direct":
+                marker = data / f"shutdown_{s.tag}.json"
+                result["lifespan"][stack]["exit_code"] = rc
+                result["lifespan"][stack]["shutdown_marker"] = (
+                    json.loads(marker.read_text()) if marker.exists() else None)
+
+        # ---- embedding: our own loop runs the server + a background task
+        print("== embedded servers", flush=True)
+        for stack in ("uvicorn-embed", "granian-embed"):
+            s = start(stack, "direct")
+            first = bg_probe(s)
+            time.sleep(1.0)
+            second = bg_probe(s)
+            if stack == "granian-embed":
+                for c in concs:
+                    point(s, "GET 4KiB", c, get_args, variant="direct")
+            third = bg_probe(s)
+            rc = stop(s)
+            marker = data / f"shutdown_{s.tag}.json"
+            result["embed"][stack] = {
+                "probe_t0": first, "probe_t1s": second, "probe_after_load": third, "exit_code": rc,
+                "shutdown_marker": json.loads(marker.read_text()) if marker.exists() else None,
+                "log_tail": s.log_tail(10),
+            }
+
+        # ---- 4 KiB PUT
+        print("== PUT 4 KiB", flush=True)
+        for stack in ("uvicorn", "granian-asgi"):
+            for fsync in (True, False):
+                s = start(stack, "direct", fsync)
+                for c in concs:
+                    pfx = f"/o/put-{stack}-fs{int(fsync)}-c{c}"
+                    point(s, "PUT 4KiB", c, ["put", pfx], variant="fsync" if fsync else "no-fsync")
+                stop(s)
+    finally:
+        for s in list(running):
+            s.stop()
+        if not cfg.keep_data:
+            shutil.rmtree(data, ignore_errors=True)
+
+    result["meta"]["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    out = Path(cfg.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    md = render_md(result)
+    out.with_suffix(".md").write_text(md)
+    print()
+    print(md)
+    print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')} in {result['meta']['elapsed_s']} s")
+    return 0
+
+
+# ------------------------------------------------------------------------ report
+def _fmt(x: float, nd: int = 0) -> str:
+    return f"{x:,.{nd}f}"
+
+
+def results_table(points: list[dict[str, Any]]) -> str:
+    rows = ["| stack | workload | variant | conc | median req/s | median MiB/s | p50 ms | p99 ms "
+            "| server CPU % | CPU µs/req | peak RSS MiB | errors |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for p in points:
+        big = p["workload"].startswith("GET 64")
+        rows.append(
+            f"| {p['stack']} | {p['workload']} | {p['variant']} | {p['conc']} | {_fmt(p['rps'], 1 if big else 0)} | "
+            f"{_fmt(p['mibps'], 1)} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['server_cpu_pct']:.0f} | "
+            f"{_fmt(p['cpu_us_per_req'], 0 if not big else 0)} | {p['rss_peak_mib']:.1f} | {p['errors']} |")
+    return "\n".join(rows)
+
+
+def lookup_table(points: list[dict[str, Any]]) -> str:
+    by = {(p["stack"], p["variant"], p["conc"]): p for p in points if p["workload"] == "GET 4KiB"}
+    rows = ["| stack | conc | direct CPU µs/req | to_thread CPU µs/req | LRU CPU µs/req | "
+            "sqlite-in-loop cost (direct − LRU) | to_thread extra (thread − direct) |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for (stack, variant, conc), p in sorted(by.items()):
+        if variant != "direct" or (stack, "lru", conc) not in by or (stack, "thread", conc) not in by:
+            continue
+        d, t, lr = p["cpu_us_per_req"], by[(stack, "thread", conc)]["cpu_us_per_req"], \
+            by[(stack, "lru", conc)]["cpu_us_per_req"]
+        rows.append(f"| {stack} | {conc} | {d:.0f} | {t:.0f} | {lr:.0f} | {d - lr:+.0f} µs | {t - d:+.0f} µs |")
+    return "\n".join(rows)
+
+
+def probe_table(probes: dict[str, Any]) -> str:
+    rows = ["| stack | request | status | app sees path | raw_path | Host header | other |",
+            "|---|---|---:|---|---|---|---|"]
+    for stack, res in probes.items():
+        for name, e in res.items():
+            echo = e.get("echo") or {}
+            other = []
+            for k in ("authority", "aiohttp_host", "url"):
+                if echo.get(k) is not None:
+                    other.append(f"{k}={echo[k]}")
+            if not echo:
+                other.append((e.get("body") or e.get("error") or "").replace("|", "/").replace("\n", " ")[:80])
+            rows.append(
+                f"| {stack} | {name} | {e.get('status')} | `{echo.get('path')}` | `{echo.get('raw_path')}` | "
+                f"`{echo.get('host_header')}` | {'; '.join(other)} |")
+    return "\n".join(rows)
+
+
+def render_md(r: dict[str, Any]) -> str:
+    m = r["meta"]
+    v = m["versions"]
+    out = [
+        "# Ferry HTTP stack comparison",
+        "",
+        f"Generated by `benchmarks/stack/compare.py` on {m['started']} in {m['elapsed_s']} s. "
+        f"Python {v['python']}, granian {v['granian']}, uvicorn {v['uvicorn']}, uvloop {v['uvloop']}, "
+        f"httptools {v['httptools']}, aiohttp {v['aiohttp']}, {v['wrk']}; {v['cpus']} CPUs, kernel {v['kernel']}.",
+        "",
+        "Method: the same raw ASGI app (`app_asgi.py`, no framework: parse path → SQLite WAL row "
+        "(size, etag, path) → read the 4 KiB file → send with Content-Length/ETag) under each ASGI server; "
+        "granian-RSGI and aiohttp run the same `common.py` lookup/read code. 1,000 objects, random keys. "
+        f"wrk -t2, {m['warmup_s']:g} s warmup then {m['runs']} × {m['duration_s']:g} s per point; medians shown. "
+        f"Pinning: {m['pinning']} — so req/s is *per server core* and CPU µs/req is the server's "
+        "user+sys CPU time (whole process tree) per request. Peak RSS = whole server process tree "
+        "(granian = supervisor + 1 worker process). Lookup variants: `direct` = sqlite3 call on the loop "
+        "thread (per-thread connection), `thread` = `asyncio.to_thread`, `lru` = `functools.lru_cache` "
+        "in front of `direct`. PUT = body → temp file → fsync → rename → fsync(dir) → INSERT "
+        "(synchronous=FULL), all in `asyncio.to_thread`, one SQLite writer behind a lock; "
+        "`no-fsync` drops both fsyncs and uses synchronous=NORMAL.",
+        "",
+        "## Results",
+        "",
+        results_table(r["points"]),
+        "",
+        "## What the metadata lookup costs (server CPU per request, from the table above)",
+        "",
+        lookup_table(r["points"]),
+        "",
+        "## 64 MiB GET send modes (what the server actually did)",
+        "",
+        "| stack/mode | status | X-Send-Mode | Content-Length | Transfer-Encoding |",
+        "|---|---:|---|---|---|",
+    ]
+    for k, sm in r["send_modes"].items():
+        out.append(f"| {k} | {sm['status']} | {sm['x-send-mode']} | {sm['content-length']} | "
+                   f"{sm['transfer-encoding']} |")
+    out += ["", "ASGI `scope['extensions']` advertised by each server: " + ", ".join(
+        f"{k}: {v.get('at_start', {}).get('extensions')}" for k, v in r["lifespan"].items()), ""]
+    out += ["## Request-target probes (raw socket, `Connection: close`)", "", probe_table(r["probes"]), ""]
+    out += ["## Background tasks: lifespan-hosted and embedded", "",
+            "| server | started by | ticks at start | ticks after load | alive | same loop as requests | "
+            "same thread | exit code | lifespan/loop shutdown ran |",
+            "|---|---|---:|---:|---|---|---|---:|---|"]
+    for k, e in r["lifespan"].items():
+        a, b = e.get("at_start", {}), e.get("after_load", {})
+        out.append(f"| {k} (CLI) | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
+                   f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
+                   f"{e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
+    for k, e in r["embed"].items():
+        a, b = e.get("probe_t0", {}), e.get("probe_after_load", {})
+        out.append(f"| {k} | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
+                   f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
+                   f"{e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
+    out.append("")
+    if NOTES.exists():
+        out += [NOTES.read_text().rstrip(), ""]
+    out += ["## Reproduce", "", "```", "source /work/venv/bin/activate",
+            "apt-get install -y wrk   # if missing", "python benchmarks/stack/compare.py", "```", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

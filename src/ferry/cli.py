@@ -1,0 +1,69 @@
+"""The ``ferry`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ferry.config import DEFAULT_CONFIG, ConfigError, load_config
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Ferry: an OSS-compatible store with replication.")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: built-in).")]
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Override the config's data_dir.")]
+LogLevelOption = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
+
+
+@app.command()
+def up(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    print_default_config: Annotated[
+        bool, typer.Option("--print-default-config", help="Print the built-in config and exit.")
+    ] = False,
+    log_level: LogLevelOption = "warning",
+) -> None:
+    """Start every region of the config, one process each (Ctrl-C stops them)."""
+    if print_default_config:
+        sys.stdout.write(DEFAULT_CONFIG)
+        return
+    from ferry.server import run_all
+
+    loaded = _load(config, data_dir)
+    raise typer.Exit(run_all(loaded, config, log_level))
+
+
+@app.command()
+def serve(
+    region: Annotated[str, typer.Option("--region", help="The region to run, e.g. oss-cn-hangzhou.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    log_level: LogLevelOption = "warning",
+) -> None:
+    """Run one region alone in this process."""
+    from ferry.server import serve_region
+
+    loaded = _load(config, data_dir)
+    try:
+        loaded.region(region)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    serve_region(loaded, region, log_level)
+
+
+def _load(config: Path | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
+    try:
+        return load_config(config, data_dir=data_dir.resolve() if data_dir else None)
+    except (ConfigError, OSError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,145 @@
+"""Ferry's configuration: the regions to run and which may replicate to which.
+
+Read from TOML; ``ferry up --print-default-config`` prints the built-in default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_CONFIG = """\
+# Ferry configuration.  Paths are relative to this file's folder (or to the
+# current folder for the built-in default).
+data_dir = "ferry-data"
+
+[[region]]
+name = "oss-cn-hangzhou"
+listen = "127.0.0.1:9100"
+endpoint = "http://127.0.0.1:9100"   # what clients use; returned by ListBuckets/GetBucketInfo
+rtc = true                          # may be the destination of RTC-enabled rules
+
+[[region]]
+name = "oss-cn-beijing"
+listen = "127.0.0.1:9200"
+endpoint = "http://127.0.0.1:9200"
+rtc = true
+
+# Which source region may replicate to which destination region, and over which
+# transfer types.  Same-region replication (transfer type "internal") is always
+# allowed within a region.
+[[route]]
+from = "oss-cn-hangzhou"
+to = "oss-cn-beijing"
+transfer_types = ["internal", "oss_acc"]
+
+[[route]]
+from = "oss-cn-beijing"
+to = "oss-cn-hangzhou"
+transfer_types = ["internal", "oss_acc"]
+"""
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    name: str
+    listen_host: str
+    listen_port: int
+    endpoint: str
+    data_dir: Path
+    rtc: bool = False
+
+    @property
+    def endpoint_host(self) -> str:
+        return (urlsplit(self.endpoint).hostname or self.listen_host).lower()
+
+    @property
+    def endpoint_hosts(self) -> frozenset[str]:
+        return frozenset({self.endpoint_host, self.listen_host.lower()})
+
+
+@dataclass(frozen=True)
+class RouteConfig:
+    source: str
+    destination: str
+    transfer_types: tuple[str, ...]
+    rtc: bool = True
+
+
+@dataclass(frozen=True)
+class FerryConfig:
+    data_dir: Path
+    regions: tuple[RegionConfig, ...]
+    routes: tuple[RouteConfig, ...]
+
+    def region(self, name: str) -> RegionConfig:
+        for region in self.regions:
+            if region.name == name:
+                return region
+        known = ", ".join(r.name for r in self.regions)
+        raise KeyError(f"no region {name!r} in the configuration (known: {known})")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(path: Path | None, *, data_dir: Path | None = None) -> FerryConfig:
+    """Load a TOML config, or the built-in default when ``path`` is None."""
+    if path is None:
+        raw = tomllib.loads(DEFAULT_CONFIG)
+        base = Path.cwd()
+    else:
+        raw = tomllib.loads(path.read_text())
+        base = path.resolve().parent
+    return parse_config(raw, base, data_dir)
+
+
+def parse_config(raw: dict[str, Any], base: Path, data_dir: Path | None = None) -> FerryConfig:
+    root = data_dir if data_dir is not None else base / str(raw.get("data_dir", "ferry-data"))
+    regions = []
+    for entry in raw.get("region", []):
+        name = _required(entry, "name", "region")
+        listen = _required(entry, "listen", f"region {name}")
+        host, _, port = str(listen).rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"region {name}: listen must be HOST:PORT, got {listen!r}")
+        region_dir = Path(entry["data_dir"]) if "data_dir" in entry else root / name
+        if not region_dir.is_absolute():
+            region_dir = base / region_dir
+        regions.append(
+            RegionConfig(
+                name=name,
+                listen_host=host,
+                listen_port=int(port),
+                endpoint=str(entry.get("endpoint", f"http://{listen}")),
+                data_dir=region_dir,
+                rtc=bool(entry.get("rtc", False)),
+            )
+        )
+    if not regions:
+        raise ConfigError("the configuration lists no [[region]]")
+    names = {r.name for r in regions}
+    if len(names) != len(regions):
+        raise ConfigError("region names must be unique")
+    routes = []
+    for entry in raw.get("route", []):
+        source, dest = _required(entry, "from", "route"), _required(entry, "to", "route")
+        for n in (source, dest):
+            if n not in names:
+                raise ConfigError(f"route names unknown region {n!r}")
+        types = tuple(entry.get("transfer_types", ["internal"]))
+        for t in types:
+            if t not in ("internal", "oss_acc"):
+                raise ConfigError(f"route {source}->{dest}: unknown transfer type {t!r}")
+        routes.append(RouteConfig(source, dest, types, bool(entry.get("rtc", True))))
+    return FerryConfig(data_dir=root, regions=tuple(regions), routes=tuple(routes))
+
+
+def _required(entry: dict[str, Any], name: str, where: str) -> str:
+    if name not in entry:
+        raise ConfigError(f"{where}: missing {name!r}")
+    return str(entry[name])

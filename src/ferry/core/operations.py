@@ -1,0 +1,69 @@
+"""The OSS operations Ferry serves, each with its RAM action and access kind.
+
+The names are OSS's own API names, so ``oss:<name>`` is the action a policy
+grants (with the few exceptions OSS documents, listed in ``action``).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Access(enum.Enum):
+    READ = "read"
+    """Allowed to anonymous callers by a public-read or public-read-write ACL."""
+    WRITE = "write"
+    """Allowed to anonymous callers by a public-read-write ACL."""
+    OWNER = "owner"
+    """Only the owner (or a principal a policy allows)."""
+
+
+class Level(enum.Enum):
+    SERVICE = "service"
+    BUCKET = "bucket"
+    OBJECT = "object"
+
+
+class Operation(enum.Enum):
+    # value: (name, level, access, RAM action or None to use the name); the name keeps values unique
+    ListBuckets = ("ListBuckets", Level.SERVICE, Access.OWNER, None)
+    PutBucket = ("PutBucket", Level.BUCKET, Access.OWNER, None)
+    DeleteBucket = ("DeleteBucket", Level.BUCKET, Access.OWNER, None)
+    HeadBucket = ("HeadBucket", Level.BUCKET, Access.READ, "GetBucketInfo")
+    GetBucketInfo = ("GetBucketInfo", Level.BUCKET, Access.OWNER, None)
+    GetBucketLocation = ("GetBucketLocation", Level.BUCKET, Access.OWNER, None)
+    GetBucketStat = ("GetBucketStat", Level.BUCKET, Access.OWNER, None)
+    PutBucketAcl = ("PutBucketAcl", Level.BUCKET, Access.OWNER, None)
+    GetBucketAcl = ("GetBucketAcl", Level.BUCKET, Access.OWNER, None)
+    PutBucketVersioning = ("PutBucketVersioning", Level.BUCKET, Access.OWNER, None)
+    GetBucketVersioning = ("GetBucketVersioning", Level.BUCKET, Access.OWNER, None)
+    ListObjects = ("ListObjects", Level.BUCKET, Access.READ, None)
+    ListObjectsV2 = ("ListObjectsV2", Level.BUCKET, Access.READ, "ListObjects")
+    ListLiveChannel = ("ListLiveChannel", Level.BUCKET, Access.OWNER, None)
+    DeleteMultipleObjects = ("DeleteMultipleObjects", Level.BUCKET, Access.WRITE, "DeleteObject")
+    PutBucketReplication = ("PutBucketReplication", Level.BUCKET, Access.OWNER, None)
+    GetBucketReplication = ("GetBucketReplication", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketReplication = ("DeleteBucketReplication", Level.BUCKET, Access.OWNER, None)
+    PutBucketRtc = ("PutBucketRtc", Level.BUCKET, Access.OWNER, None)
+    GetBucketReplicationLocation = ("GetBucketReplicationLocation", Level.BUCKET, Access.OWNER, None)
+    GetBucketReplicationProgress = ("GetBucketReplicationProgress", Level.BUCKET, Access.OWNER, None)
+    PutObject = ("PutObject", Level.OBJECT, Access.WRITE, None)
+    CopyObject = ("CopyObject", Level.OBJECT, Access.WRITE, "PutObject")
+    GetObject = ("GetObject", Level.OBJECT, Access.READ, None)
+    HeadObject = ("HeadObject", Level.OBJECT, Access.READ, "GetObject")
+    GetObjectMeta = ("GetObjectMeta", Level.OBJECT, Access.READ, "GetObject")
+    DeleteObject = ("DeleteObject", Level.OBJECT, Access.WRITE, None)
+    PutObjectAcl = ("PutObjectAcl", Level.OBJECT, Access.OWNER, None)
+    GetObjectAcl = ("GetObjectAcl", Level.OBJECT, Access.OWNER, None)
+
+    @property
+    def level(self) -> Level:
+        return self.value[1]  # type: ignore[no-any-return]
+
+    @property
+    def access(self) -> Access:
+        return self.value[2]  # type: ignore[no-any-return]
+
+    @property
+    def action(self) -> str:
+        return "oss:" + (self.value[3] or self.name)

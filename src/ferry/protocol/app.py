@@ -1,0 +1,188 @@
+"""The ASGI application of one region: address, authenticate, route, authorize, dispatch, render.
+
+Every response leaves through :meth:`FerryApp._send`, which adds the headers
+OSS always sends (``x-oss-request-id``, ``Date``, ``Server``); every error
+leaves through :func:`render_error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from typing import Any
+
+from ferry.core.errors import OssError
+from ferry.core.identity import ANONYMOUS, Principal
+from ferry.core.operations import Level, Operation
+from ferry.iam.authorizer import authorize
+from ferry.protocol.addressing import resolve
+from ferry.protocol.auth import authenticate
+from ferry.protocol.documents import error_document
+from ferry.protocol.handlers import HANDLERS
+from ferry.protocol.http import RequestContext, Response
+from ferry.protocol.routing import route
+from ferry.protocol.signable import SignableRequest
+from ferry.region import RegionRuntime
+
+log = logging.getLogger("ferry.http")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_REQUEST_ID_BYTES = 12  # 24 hex characters, the length OSS uses and SDK tests assert
+
+
+def new_request_id() -> str:
+    return os.urandom(_REQUEST_ID_BYTES).hex().upper()
+
+
+def render_error(error: OssError, request_id: str, host_id: str, method: str) -> Response:
+    headers = [("Content-Type", "application/xml"), ("x-oss-ec", error.details.get("EC", ""))]
+    body = b""
+    if method != "HEAD":
+        body = error_document(error.code, error.message, request_id, host_id, error.details)
+    response = Response(status=error.status, headers=[h for h in headers if h[1]], body=body)
+    for name, value in error.headers:
+        response.header(name, value)
+    return response
+
+
+def _headers_of(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("utf-8", "surrogateescape")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
+
+
+class FerryApp:
+    def __init__(self, runtime: RegionRuntime) -> None:
+        self.rt = runtime
+        self.host_id = runtime.config.endpoint_host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = new_request_id()
+        method = scope["method"]
+        try:
+            response = await self._handle(scope, receive, request_id)
+        except OssError as error:
+            response = render_error(error, request_id, self.host_id, method)
+        except Exception:
+            log.exception("internal error", extra={"request_id": request_id})
+            response = render_error(OssError("InternalError"), request_id, self.host_id, method)
+        await self._send(send, response, request_id, method)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.rt.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.rt.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+        headers = _headers_of(scope)
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        raw_target = raw_path.decode("latin-1")
+        if scope.get("query_string"):
+            raw_target += "?" + scope["query_string"].decode("latin-1")
+        target = resolve(raw_target, headers.get("host", ""), self.rt.config.endpoint_hosts)
+        query = dict(target.query)
+        method = scope["method"]
+        op = route(method, target.bucket, target.key, query, headers)
+        principal = await self._authenticate(
+            SignableRequest(method, target.bucket, target.key, target.query, headers)
+        )
+        ctx = RequestContext(
+            method=method,
+            bucket=target.bucket,
+            key=target.key,
+            query=query,
+            headers=headers,
+            operation=op,
+            principal=principal,
+            request_id=request_id,
+            receive=receive,
+            executor=self.rt.executor,
+        )
+        await self._authorize(ctx)
+        return await HANDLERS[op](ctx, self.rt)
+
+    async def _authenticate(self, signable: SignableRequest) -> Principal:
+        result = await asyncio.get_running_loop().run_in_executor(
+            self.rt.executor, authenticate, signable, self.rt.secret_of, self.rt.clock.now()
+        )
+        if result.access_key_id is None:
+            return ANONYMOUS
+        key = self.rt.access_key(result.access_key_id)
+        assert key is not None  # authenticate() found its secret a moment ago
+        return Principal(account_id=key.account_id, access_key_id=key.access_key_id)
+
+    async def _authorize(self, ctx: RequestContext) -> None:
+        op = ctx.operation
+        if op.level is Level.SERVICE or op is Operation.PutBucket:
+            authorize(op, ctx.principal, None)
+            return
+        assert ctx.bucket is not None
+        bucket = await ctx.run(self.rt.buckets.require, ctx.bucket)
+        object_acl = None
+        if op.level is Level.OBJECT and ctx.principal.anonymous and ctx.key is not None:
+            acl = await ctx.run(self.rt.objects.acl_of, bucket, ctx.key, ctx.q("versionId"))
+
+            def object_acl() -> Any:
+                return acl
+
+        authorize(op, ctx.principal, bucket, object_acl)
+
+    async def _send(self, send: Send, response: Response, request_id: str, method: str) -> None:
+        headers: list[tuple[bytes, bytes]] = [
+            (b"x-oss-request-id", request_id.encode()),
+            (b"date", formatdate(usegmt=True).encode()),
+            (b"server", b"AliyunOSS"),
+        ]
+        for name, value in response.headers:
+            headers.append((name.lower().encode("latin-1"), value.encode("utf-8")))
+        length = response.content_length if response.stream is not None else len(response.body)
+        if not any(name == b"content-length" for name, _ in headers):
+            headers.append((b"content-length", str(length or 0).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if method == "HEAD" or response.stream is None:
+            body = b"" if method == "HEAD" else response.body
+            await send({"type": "http.response.body", "body": body})
+            if response.stream is not None:
+                _close(response.stream)
+            return
+        await self._send_stream(send, response)
+
+    async def _send_stream(self, send: Send, response: Response) -> None:
+        stream = response.stream
+        assert stream is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                chunk = await loop.run_in_executor(self.rt.executor, next, stream, None)
+                if chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            _close(stream)
+
+
+def _close(stream: object) -> None:
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()

@@ -1,0 +1,304 @@
+"""XML documents of the bucket and object APIs (responses, and the few request bodies)."""
+
+from __future__ import annotations
+
+import base64
+import xml.etree.ElementTree as ET
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from ferry.core.errors import OssError
+from ferry.core.model import Bucket, ObjectVersion
+from ferry.protocol.xmlcodec import children, element, leaf, parse, serialize, text_of
+from ferry.service.buckets import BucketPage
+from ferry.service.listing import ObjectPage
+from ferry.service.objects import DeleteOutcome
+from ferry.storage.interfaces import BucketStats
+
+
+def iso8601(ts: float) -> str:
+    """OSS's ISO 8601 form, e.g. ``2024-05-01T08:42:32.000Z``.
+
+    OSS always writes ``.000``, and oss2's parser accepts nothing else.
+    """
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+
+
+def quoted_etag(etag: str) -> str:
+    return f'"{etag}"'
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    extranet: str
+    intranet: str
+
+
+def _owner(owner_id: str) -> ET.Element:
+    return element("Owner", leaf("ID", owner_id), leaf("DisplayName", owner_id))
+
+
+def list_buckets(page: BucketPage, owner_id: str, prefix: str, marker: str, max_keys: int,
+                 endpoints: Endpoints) -> bytes:
+    buckets = element(
+        "Buckets",
+        *(
+            element(
+                "Bucket",
+                leaf("CreationDate", iso8601(b.created_at)),
+                leaf("ExtranetEndpoint", endpoints.extranet),
+                leaf("IntranetEndpoint", endpoints.intranet),
+                leaf("Location", b.region),
+                leaf("Name", b.name),
+                leaf("Region", b.region.removeprefix("oss-")),
+                leaf("StorageClass", b.storage_class.value),
+            )
+            for b in page.buckets
+        ),
+    )
+    root = element(
+        "ListAllMyBucketsResult",
+        leaf("Prefix", prefix),
+        leaf("Marker", marker),
+        leaf("MaxKeys", max_keys),
+        leaf("IsTruncated", page.truncated),
+        leaf("NextMarker", page.next_marker) if page.truncated else None,
+        _owner(owner_id),
+        buckets,
+    )
+    return serialize(root)
+
+
+def bucket_info(bucket: Bucket, endpoints: Endpoints, cross_region_replication: bool) -> bytes:
+    root = element(
+        "BucketInfo",
+        element(
+            "Bucket",
+            leaf("AccessMonitor", "Disabled"),
+            leaf("CreationDate", iso8601(bucket.created_at)),
+            leaf("ExtranetEndpoint", endpoints.extranet),
+            leaf("IntranetEndpoint", endpoints.intranet),
+            leaf("Location", bucket.region),
+            leaf("StorageClass", bucket.storage_class.value),
+            leaf("TransferAcceleration", "Disabled"),
+            leaf("CrossRegionReplication", "Enabled" if cross_region_replication else "Disabled"),
+            leaf("Name", bucket.name),
+            leaf("ResourceGroupId", ""),
+            _owner(bucket.owner_id),
+            element("AccessControlList", leaf("Grant", bucket.acl.value)),
+            element("ServerSideEncryptionRule", leaf("SSEAlgorithm", "None")),
+            element("BucketPolicy", leaf("LogBucket", ""), leaf("LogPrefix", "")),
+            leaf("Comment", ""),
+            leaf("Versioning", bucket.versioning.value) if bucket.versioning.value else None,
+            leaf("DataRedundancyType", bucket.data_redundancy),
+        ),
+    )
+    return serialize(root)
+
+
+def bucket_location(bucket: Bucket) -> bytes:
+    return serialize(element("LocationConstraint", text=bucket.region))
+
+
+def bucket_stat(stats: BucketStats) -> bytes:
+    root = element(
+        "BucketStat",
+        leaf("Storage", stats.storage_bytes),
+        leaf("ObjectCount", stats.object_count),
+        leaf("MultipartUploadCount", stats.multipart_upload_count),
+        leaf("LiveChannelCount", 0),
+        leaf("LastModifiedTime", int(stats.last_modified)),
+        leaf("StandardStorage", stats.storage_bytes),
+        leaf("StandardObjectCount", stats.object_count),
+        leaf("InfrequentAccessStorage", 0),
+        leaf("InfrequentAccessRealStorage", 0),
+        leaf("InfrequentAccessObjectCount", 0),
+        leaf("ArchiveStorage", 0),
+        leaf("ArchiveRealStorage", 0),
+        leaf("ArchiveObjectCount", 0),
+        leaf("ColdArchiveStorage", 0),
+        leaf("ColdArchiveRealStorage", 0),
+        leaf("ColdArchiveObjectCount", 0),
+    )
+    return serialize(root)
+
+
+def acl_policy(owner_id: str, grant: str) -> bytes:
+    root = element(
+        "AccessControlPolicy",
+        _owner(owner_id),
+        element("AccessControlList", leaf("Grant", grant)),
+    )
+    return serialize(root)
+
+
+def versioning_configuration(status: str) -> bytes:
+    return serialize(element("VersioningConfiguration", leaf("Status", status) if status else None))
+
+
+def parse_versioning(body: bytes) -> str:
+    status = text_of(parse(body, "VersioningConfiguration"), "Status")
+    if status not in ("Enabled", "Suspended"):
+        raise OssError("MalformedXML", "Status must be Enabled or Suspended.")
+    return status
+
+
+def empty_live_channels(prefix: str, marker: str, max_keys: int) -> bytes:
+    return serialize(
+        element(
+            "ListLiveChannelResult",
+            leaf("Prefix", prefix),
+            leaf("Marker", marker),
+            leaf("MaxKeys", max_keys),
+            leaf("IsTruncated", False),
+            leaf("NextMarker", ""),
+        )
+    )
+
+
+def _enc(value: str, url: bool) -> str:
+    return quote(value, safe="") if url else value
+
+
+def _contents(v: ObjectVersion, url: bool, with_owner: bool) -> ET.Element:
+    return element(
+        "Contents",
+        leaf("Key", _enc(v.key, url)),
+        leaf("LastModified", iso8601(v.created_at)),
+        leaf("ETag", quoted_etag(v.etag)),
+        leaf("Type", v.object_type.value),
+        leaf("Size", v.size),
+        leaf("StorageClass", v.storage_class.value),
+        _owner(v.owner_id) if with_owner else None,
+    )
+
+
+def continuation_token(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode()
+
+
+def parse_continuation_token(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise OssError("InvalidArgument", "The continuation token is not valid.") from None
+
+
+@dataclass(frozen=True)
+class ListParams:
+    bucket: str
+    prefix: str
+    delimiter: str
+    max_keys: int
+    url_encoding: bool
+
+
+def list_objects_v1(params: ListParams, marker: str, page: ObjectPage) -> bytes:
+    url = params.url_encoding
+    root = element(
+        "ListBucketResult",
+        leaf("Name", params.bucket),
+        leaf("Prefix", _enc(params.prefix, url)),
+        leaf("Marker", _enc(marker, url)),
+        leaf("MaxKeys", params.max_keys),
+        leaf("Delimiter", _enc(params.delimiter, url)),
+        leaf("EncodingType", "url") if url else None,
+        leaf("IsTruncated", page.truncated),
+        leaf("NextMarker", _enc(page.next_marker, url)) if page.truncated else None,
+        *(_contents(v, url, True) for v in page.objects),
+        *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
+    )
+    return serialize(root)
+
+
+def list_objects_v2(
+    params: ListParams, token: str | None, start_after: str, fetch_owner: bool, page: ObjectPage
+) -> bytes:
+    url = params.url_encoding
+    root = element(
+        "ListBucketResult",
+        leaf("Name", params.bucket),
+        leaf("Prefix", _enc(params.prefix, url)),
+        leaf("StartAfter", _enc(start_after, url)) if start_after else None,
+        leaf("ContinuationToken", token) if token else None,
+        leaf("MaxKeys", params.max_keys),
+        leaf("Delimiter", _enc(params.delimiter, url)),
+        leaf("EncodingType", "url") if url else None,
+        leaf("IsTruncated", page.truncated),
+        leaf("NextContinuationToken", continuation_token(page.next_marker)) if page.truncated else None,
+        leaf("KeyCount", len(page.objects) + len(page.common_prefixes)),
+        *(_contents(v, url, fetch_owner) for v in page.objects),
+        *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
+    )
+    return serialize(root)
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    quiet: bool
+    targets: list[tuple[str, str | None]]
+    url_encoded: bool
+
+
+MAX_DELETE_KEYS = 1000
+
+
+def parse_delete_request(body: bytes, encoding_type: str | None) -> DeleteRequest:
+    root = parse(body, "Delete")
+    quiet = (text_of(root, "Quiet") or "false").lower() == "true"
+    targets: list[tuple[str, str | None]] = []
+    for node in children(root, "Object"):
+        key = text_of(node, "Key", strip=False)
+        if not key:
+            raise OssError("MalformedXML", "Every Object needs a Key.")
+        if encoding_type == "url":
+            key = unquote(key)
+        targets.append((key, text_of(node, "VersionId") or None))
+    if not targets:
+        raise OssError("MalformedXML", "The Delete document names no Object.")
+    if len(targets) > MAX_DELETE_KEYS:
+        raise OssError("MalformedXML", f"At most {MAX_DELETE_KEYS} objects can be deleted at once.")
+    return DeleteRequest(quiet, targets, encoding_type == "url")
+
+
+def delete_result(outcomes: Sequence[DeleteOutcome], quiet: bool, url: bool) -> bytes:
+    deleted = []
+    if not quiet:
+        for o in outcomes:
+            deleted.append(
+                element(
+                    "Deleted",
+                    leaf("Key", _enc(o.key, url)),
+                    leaf("VersionId", o.version_id) if o.version_id else None,
+                    leaf("DeleteMarker", True) if o.delete_marker else None,
+                    leaf("DeleteMarkerVersionId", o.delete_marker_version_id)
+                    if o.delete_marker_version_id
+                    else None,
+                )
+            )
+    root = element("DeleteResult", leaf("EncodingType", "url") if url else None, *deleted)
+    return serialize(root)
+
+
+def copy_result(version: ObjectVersion) -> bytes:
+    return serialize(
+        element(
+            "CopyObjectResult",
+            leaf("ETag", quoted_etag(version.etag)),
+            leaf("LastModified", iso8601(version.created_at)),
+        )
+    )
+
+
+def error_document(code: str, message: str, request_id: str, host_id: str, details: dict[str, str]) -> bytes:
+    root = element(
+        "Error",
+        leaf("Code", code),
+        leaf("Message", message),
+        leaf("RequestId", request_id),
+        leaf("HostId", host_id),
+        *(leaf(name, value) for name, value in details.items()),
+    )
+    return serialize(root)

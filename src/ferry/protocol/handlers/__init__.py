@@ -1,0 +1,39 @@
+"""The dispatch table: one handler per operation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from ferry.core.operations import Operation
+from ferry.protocol.handlers import bucket, objects, replication
+from ferry.protocol.http import RequestContext, Response
+from ferry.region import RegionRuntime
+
+Handler = Callable[[RequestContext, RegionRuntime], Awaitable[Response]]
+
+HANDLERS: dict[Operation, Handler] = {
+    Operation.ListBuckets: bucket.list_buckets,
+    Operation.PutBucket: bucket.put_bucket,
+    Operation.DeleteBucket: bucket.delete_bucket,
+    Operation.HeadBucket: bucket.head_bucket,
+    Operation.GetBucketInfo: bucket.get_bucket_info,
+    Operation.GetBucketLocation: bucket.get_bucket_location,
+    Operation.GetBucketStat: bucket.get_bucket_stat,
+    Operation.PutBucketAcl: bucket.put_bucket_acl,
+    Operation.GetBucketAcl: bucket.get_bucket_acl,
+    Operation.PutBucketVersioning: bucket.put_bucket_versioning,
+    Operation.GetBucketVersioning: bucket.get_bucket_versioning,
+    Operation.ListObjects: bucket.list_objects_any,
+    Operation.ListObjectsV2: bucket.list_objects_any,
+    Operation.ListLiveChannel: bucket.list_live_channels,
+    Operation.DeleteMultipleObjects: objects.delete_multiple,
+    Operation.PutObject: objects.put_object,
+    Operation.CopyObject: objects.copy_object,
+    Operation.GetObject: objects.get_object,
+    Operation.HeadObject: objects.head_object,
+    Operation.GetObjectMeta: objects.get_object_meta,
+    Operation.DeleteObject: objects.delete_object,
+    Operation.PutObjectAcl: objects.put_object_acl,
+    Operation.GetObjectAcl: objects.get_object_acl,
+    **replication.HANDLERS,
+}

@@ -1,0 +1,146 @@
+"""Handlers of the service- and bucket-level operations."""
+
+from __future__ import annotations
+
+from ferry.core.errors import OssError
+from ferry.core.model import StorageClass, Versioning
+from ferry.protocol import documents as docs
+from ferry.protocol.handlers.common import (
+    bucket_acl,
+    bucket_name,
+    endpoints,
+    int_param,
+    storage_class,
+)
+from ferry.protocol.http import RequestContext, Response, xml_response
+from ferry.protocol.xmlcodec import parse, text_of
+from ferry.region import RegionRuntime
+from ferry.service.listing import list_objects
+
+
+def _owner(ctx: RequestContext) -> str:
+    assert ctx.principal.account_id is not None  # authorize() refuses anonymous callers first
+    return ctx.principal.account_id
+
+
+async def list_buckets(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    prefix, marker = ctx.q("prefix") or "", ctx.q("marker") or ""
+    max_keys = int_param(ctx, "max-keys", 100, 1, 1000)
+    page = await ctx.run(rt.buckets.list, _owner(ctx), prefix, marker, max_keys)
+    return xml_response(docs.list_buckets(page, _owner(ctx), prefix, marker, max_keys, endpoints(rt)))
+
+
+async def put_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    body = await ctx.read_body()
+    wanted_class = None
+    if body.strip():
+        config = parse(body, "CreateBucketConfiguration")
+        wanted_class = storage_class(text_of(config, "StorageClass"))
+    acl = bucket_acl(ctx.header("x-oss-acl"))
+    await ctx.run(rt.buckets.create, _owner(ctx), bucket_name(ctx), acl, wanted_class or StorageClass.STANDARD)
+    return Response().header("Location", "/" + bucket_name(ctx))
+
+
+async def delete_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    await ctx.run(rt.buckets.delete, bucket_name(ctx))
+    return Response(status=204)
+
+
+async def head_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    await ctx.run(rt.buckets.require, bucket_name(ctx))
+    return Response()
+
+
+async def get_bucket_info(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    return xml_response(docs.bucket_info(bucket, endpoints(rt), cross_region_replication=False))
+
+
+async def get_bucket_location(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    return xml_response(docs.bucket_location(bucket))
+
+
+async def get_bucket_stat(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    stats = await ctx.run(rt.buckets.stat, bucket_name(ctx))
+    return xml_response(docs.bucket_stat(stats))
+
+
+async def put_bucket_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    value = ctx.header("x-oss-acl")
+    if value is None:
+        raise OssError("MissingArgument", "The x-oss-acl header is required.")
+    await ctx.run(rt.buckets.set_acl, bucket_name(ctx), bucket_acl(value))
+    return Response()
+
+
+async def get_bucket_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    return xml_response(docs.acl_policy(bucket.owner_id, bucket.acl.value))
+
+
+async def put_bucket_versioning(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    status = docs.parse_versioning(await ctx.read_body())
+    await ctx.run(rt.buckets.set_versioning, bucket_name(ctx), Versioning(status))
+    return Response()
+
+
+async def get_bucket_versioning(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    return xml_response(docs.versioning_configuration(bucket.versioning.value))
+
+
+async def list_live_channels(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    # Ferry has no live channels: the list is empty, as for a bucket that never made one.
+    max_keys = int_param(ctx, "max-keys", 100, 1, 1000)
+    return xml_response(docs.empty_live_channels(ctx.q("prefix") or "", ctx.q("marker") or "", max_keys))
+
+
+def _list_params(ctx: RequestContext) -> docs.ListParams:
+    encoding = ctx.q("encoding-type")
+    if encoding not in (None, "", "url"):
+        raise OssError("InvalidArgument", "encoding-type must be url.")
+    return docs.ListParams(
+        bucket=bucket_name(ctx),
+        prefix=ctx.q("prefix") or "",
+        delimiter=ctx.q("delimiter") or "",
+        max_keys=int_param(ctx, "max-keys", 100, 0, 1000),
+        url_encoding=encoding == "url",
+    )
+
+
+async def list_objects_any(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    if ctx.q("list-type") == "2":
+        return await _list_objects_v2(ctx, rt)
+    if ctx.q("list-type") not in (None, ""):
+        raise OssError("InvalidArgument", "list-type must be 2 when given.")
+    params = _list_params(ctx)
+    marker = ctx.q("marker") or ""
+    page = await ctx.run(
+        list_objects,
+        rt.store,
+        params.bucket,
+        prefix=params.prefix,
+        delimiter=params.delimiter,
+        after=marker,
+        max_keys=params.max_keys,
+    )
+    return xml_response(docs.list_objects_v1(params, marker, page))
+
+
+async def _list_objects_v2(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    params = _list_params(ctx)
+    token = ctx.q("continuation-token") or None
+    start_after = ctx.q("start-after") or ""
+    after = docs.parse_continuation_token(token) if token else start_after
+    page = await ctx.run(
+        list_objects,
+        rt.store,
+        params.bucket,
+        prefix=params.prefix,
+        delimiter=params.delimiter,
+        after=after,
+        max_keys=params.max_keys,
+    )
+    fetch_owner = (ctx.q("fetch-owner") or "").lower() == "true"
+    return xml_response(docs.list_objects_v2(params, token, start_after, fetch_owner, page))

@@ -1,0 +1,341 @@
+"""Handlers of the object-level operations: bytes in, bytes out, metadata as headers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from email.utils import formatdate, parsedate_to_datetime
+from urllib.parse import parse_qsl, unquote
+
+from ferry.core.errors import OssError
+from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectVersion, Versioning
+from ferry.protocol import documents as docs
+from ferry.protocol.handlers.common import bucket_name, object_acl, object_key, storage_class
+from ferry.protocol.http import RequestContext, Response, xml_response
+from ferry.protocol.ranges import ByteRange, parse_range
+from ferry.region import RegionRuntime
+from ferry.service.objects import DeleteMarkerError, ObjectAttrs
+from ferry.service.staging import stage_stream
+
+INLINE_READ_LIMIT = 256 * 1024
+"""Objects up to this size are read in one call rather than streamed in chunks."""
+
+_RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+_MAX_USER_META_BYTES = 8 * 1024
+
+
+def _http_date(ts: float) -> str:
+    return formatdate(ts, usegmt=True)
+
+
+def parse_tagging_header(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    tags = dict(parse_qsl(value, keep_blank_values=True))
+    if len(tags) > 10:
+        raise OssError("InvalidArgument", "An object can have at most 10 tags.")
+    for k, v in tags.items():
+        if not 1 <= len(k) <= 128 or len(v) > 256:
+            raise OssError("InvalidArgument", "A tag key is 1-128 and a value 0-256 characters long.")
+    return tags
+
+
+def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
+    user_meta = {name[len("x-oss-meta-") :]: value for name, value in headers.items() if name.startswith("x-oss-meta-")}
+    if sum(len(k) + len(v) for k, v in user_meta.items()) > _MAX_USER_META_BYTES:
+        raise OssError("InvalidArgument", "User metadata must not exceed 8 KB.")
+    content = {name: headers[name] for name in CONTENT_HEADERS if name in headers}
+    return ObjectAttrs(
+        content_headers=content,
+        user_meta=user_meta,
+        acl=object_acl(headers.get("x-oss-object-acl")),
+        storage_class=storage_class(headers.get("x-oss-storage-class")),
+        tags=parse_tagging_header(headers.get("x-oss-tagging")),
+    )
+
+
+def _flag(headers: Mapping[str, str], name: str) -> bool:
+    return headers.get(name, "").lower() == "true"
+
+
+def object_headers(version: ObjectVersion, bucket: Bucket) -> list[tuple[str, str]]:
+    headers = [
+        ("ETag", docs.quoted_etag(version.etag)),
+        ("Last-Modified", _http_date(version.created_at)),
+        ("x-oss-object-type", version.object_type.value),
+        ("x-oss-storage-class", version.storage_class.value),
+        ("x-oss-hash-crc64ecma", version.crc64),
+        ("Accept-Ranges", "bytes"),
+    ]
+    if len(version.etag) == 32 and "-" not in version.etag:
+        headers.append(("Content-MD5", base64.b64encode(bytes.fromhex(version.etag)).decode()))
+    if bucket.versioning is not Versioning.OFF:
+        headers.append(("x-oss-version-id", version.version_id))
+    if version.tags:
+        headers.append(("x-oss-tagging-count", str(len(version.tags))))
+    if version.replication.value:
+        headers.append(("x-oss-replication-status", version.replication.value))
+    content = dict(version.content_headers)
+    headers.append(("Content-Type", content.pop("content-type", "application/octet-stream")))
+    for name, value in content.items():
+        headers.append((name.title(), value))
+    for name, value in version.user_meta.items():
+        headers.append((f"x-oss-meta-{name}", value))
+    return headers
+
+
+async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    key = object_key(ctx)
+    attrs = attrs_from_headers(ctx.headers)
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    staged = await stage_stream(rt.blobs, ctx.body_chunks(), ctx.run, expected_length=_content_length(ctx))
+    version = await ctx.run(
+        rt.objects.put,
+        bucket,
+        key,
+        staged,
+        attrs,
+        owner_id=bucket.owner_id,
+        content_md5=ctx.header("content-md5"),
+        forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+    )
+    return _write_response(version, bucket)
+
+
+def _content_length(ctx: RequestContext) -> int | None:
+    raw = ctx.header("content-length")
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def _write_response(version: ObjectVersion, bucket: Bucket) -> Response:
+    response = Response()
+    response.header("ETag", docs.quoted_etag(version.etag))
+    response.header("x-oss-hash-crc64ecma", version.crc64)
+    if len(version.etag) == 32:
+        response.header("Content-MD5", base64.b64encode(bytes.fromhex(version.etag)).decode())
+    if bucket.versioning is not Versioning.OFF:
+        response.header("x-oss-version-id", version.version_id)
+    return response
+
+
+async def _read_version(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, ObjectVersion]:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    try:
+        version = await ctx.run(rt.objects.get, bucket, object_key(ctx), ctx.q("versionId"))
+    except DeleteMarkerError as marker:
+        marker.headers.append(("x-oss-delete-marker", "true"))
+        if bucket.versioning is not Versioning.OFF:
+            marker.headers.append(("x-oss-version-id", marker.marker.version_id))
+        raise
+    return bucket, version
+
+
+def check_conditions(headers: Mapping[str, str], version: ObjectVersion) -> None:
+    etag = docs.quoted_etag(version.etag)
+    if_match = headers.get("if-match")
+    if if_match is not None and if_match.strip() not in (etag, version.etag, "*"):
+        raise OssError("PreconditionFailed", "If-Match did not hold.")
+    if_unmodified = _parse_http_date(headers.get("if-unmodified-since"))
+    if if_unmodified is not None and int(version.created_at) > if_unmodified:
+        raise OssError("PreconditionFailed", "If-Unmodified-Since did not hold.")
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip() in (etag, version.etag, "*"):
+        raise _not_modified(version)
+    if_modified = _parse_http_date(headers.get("if-modified-since"))
+    if if_modified is not None and int(version.created_at) <= if_modified:
+        raise _not_modified(version)
+
+
+def _not_modified(version: ObjectVersion) -> OssError:
+    error = OssError("NotModified")
+    error.headers.append(("ETag", docs.quoted_etag(version.etag)))
+    return error
+
+
+def _parse_http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None  # an unreadable date is ignored, as HTTP says
+
+
+async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket, version = await _read_version(ctx, rt)
+    check_conditions(ctx.headers, version)
+    headers = object_headers(version, bucket)
+    byte_range = parse_range(
+        ctx.header("range"), version.size, standard=ctx.header("x-oss-range-behavior") == "standard"
+    )
+    status = 200
+    if byte_range is not None:
+        status = 206
+        headers.append(("Content-Range", f"bytes {byte_range.start}-{byte_range.end - 1}/{version.size}"))
+    else:
+        byte_range = ByteRange(0, version.size)
+    _apply_overrides(ctx, headers)
+    response = Response(status=status, headers=headers)
+    length = byte_range.end - byte_range.start
+    if ctx.method == "HEAD" or length == 0:
+        response.content_length = length
+        response.header("Content-Length", str(length))
+        return response
+    if length <= INLINE_READ_LIMIT:
+        response.body = await ctx.run(_read_all, rt, version.blob_id, byte_range)
+        return response
+    response.stream = rt.blobs.read(version.blob_id, byte_range.start, byte_range.end)
+    response.content_length = length
+    return response
+
+
+def _read_all(rt: RegionRuntime, blob_id: str, byte_range: ByteRange) -> bytes:
+    return b"".join(rt.blobs.read(blob_id, byte_range.start, byte_range.end))
+
+
+def _apply_overrides(ctx: RequestContext, headers: list[tuple[str, str]]) -> None:
+    for param, header in _RESPONSE_OVERRIDES.items():
+        value = ctx.q(param)
+        if value is None:
+            continue
+        if ctx.principal.anonymous:
+            raise OssError("AccessDenied", "response-* parameters need a signed request.")
+        lowered = header.lower()
+        headers[:] = [(n, v) for n, v in headers if n.lower() != lowered]
+        headers.append((header, value))
+
+
+async def head_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket, version = await _read_version(ctx, rt)
+    check_conditions(ctx.headers, version)
+    headers = object_headers(version, bucket)
+    headers.append(("Content-Length", str(version.size)))
+    return Response(headers=headers, content_length=version.size)
+
+
+async def get_object_meta(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket, version = await _read_version(ctx, rt)
+    headers = [
+        ("ETag", docs.quoted_etag(version.etag)),
+        ("Last-Modified", _http_date(version.created_at)),
+        ("x-oss-hash-crc64ecma", version.crc64),
+        ("Content-Length", str(version.size)),
+    ]
+    if bucket.versioning is not Versioning.OFF:
+        headers.append(("x-oss-version-id", version.version_id))
+    return Response(headers=headers, content_length=version.size)
+
+
+async def delete_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    outcome = await ctx.run(rt.objects.delete, bucket, object_key(ctx), ctx.q("versionId"))
+    response = Response(status=204)
+    if outcome.delete_marker:
+        response.header("x-oss-delete-marker", "true")
+        if outcome.delete_marker_version_id:
+            response.header("x-oss-version-id", outcome.delete_marker_version_id)
+    elif outcome.version_id:
+        response.header("x-oss-version-id", outcome.version_id)
+    return response
+
+
+async def delete_multiple(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    body = await ctx.read_body()
+    md5 = ctx.header("content-md5")
+    if md5 is not None:
+        if base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
+            raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
+    request = docs.parse_delete_request(body, ctx.q("encoding-type"))
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    outcomes = await ctx.run(rt.objects.delete_many, bucket, request.targets)
+    return xml_response(docs.delete_result(outcomes, request.quiet, request.url_encoded))
+
+
+def parse_copy_source(value: str) -> tuple[str, str, str | None]:
+    """``/bucket/key[?versionId=v]`` with the key URL-encoded, as the SDKs send it."""
+    path, _, query = value.partition("?")
+    path = path.lstrip("/")
+    bucket, sep, key = path.partition("/")
+    if not sep or not bucket or not key:
+        raise OssError("InvalidArgument", "x-oss-copy-source must be /bucket/key.")
+    version_id = None
+    for name, v in parse_qsl(query, keep_blank_values=True):
+        if name == "versionId":
+            version_id = v
+    return unquote(bucket), unquote(key), version_id
+
+
+async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    source_name, source_key, source_vid = parse_copy_source(ctx.headers["x-oss-copy-source"])
+    target = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    source_bucket = await ctx.run(rt.buckets.require, source_name)
+    if source_bucket.owner_id != ctx.principal.account_id and not ctx.principal.anonymous:
+        raise OssError("AccessDenied", "You have no right to read the copy source.")
+    directive = (ctx.header("x-oss-metadata-directive") or "COPY").upper()
+    if directive not in ("COPY", "REPLACE"):
+        raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
+    replace = attrs_from_headers(ctx.headers) if directive == "REPLACE" else None
+    source_version = await ctx.run(rt.objects.get, source_bucket, source_key, source_vid)
+    check_copy_conditions(ctx.headers, source_version)
+    source, version = await ctx.run(
+        rt.objects.copy,
+        source_bucket,
+        source_key,
+        source_vid,
+        target,
+        object_key(ctx),
+        owner_id=target.owner_id,
+        replace=replace,
+        acl=object_acl(ctx.header("x-oss-object-acl")),
+        forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+    )
+    response = xml_response(docs.copy_result(version))
+    response.header("x-oss-hash-crc64ecma", version.crc64)
+    if source_bucket.versioning is not Versioning.OFF:
+        response.header("x-oss-copy-source-version-id", source.version_id)
+    if target.versioning is not Versioning.OFF:
+        response.header("x-oss-version-id", version.version_id)
+    return response
+
+
+def check_copy_conditions(headers: Mapping[str, str], source: ObjectVersion) -> None:
+    mapped = {
+        "if-match": headers.get("x-oss-copy-source-if-match"),
+        "if-none-match": headers.get("x-oss-copy-source-if-none-match"),
+        "if-modified-since": headers.get("x-oss-copy-source-if-modified-since"),
+        "if-unmodified-since": headers.get("x-oss-copy-source-if-unmodified-since"),
+    }
+    try:
+        check_conditions({k: v for k, v in mapped.items() if v is not None}, source)
+    except OssError as error:
+        if error.code == "NotModified":
+            raise OssError("PreconditionFailed", "A copy-source condition did not hold.") from None
+        raise
+
+
+async def put_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    value = ctx.header("x-oss-object-acl")
+    if value is None:
+        raise OssError("MissingArgument", "The x-oss-object-acl header is required.")
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    version = await ctx.run(rt.objects.set_acl, bucket, object_key(ctx), ctx.q("versionId"), object_acl(value))
+    response = Response()
+    if bucket.versioning is not Versioning.OFF:
+        response.header("x-oss-version-id", version.version_id)
+    return response
+
+
+async def get_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket, version = await _read_version(ctx, rt)
+    response = xml_response(docs.acl_policy(bucket.owner_id, version.acl.value))
+    if bucket.versioning is not Versioning.OFF:
+        response.header("x-oss-version-id", version.version_id)
+    return response

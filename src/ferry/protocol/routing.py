@@ -1,0 +1,111 @@
+"""Routing as data: (level, method, sub-resource[, comp]) → operation.
+
+A request whose query names a sub-resource OSS knows but Ferry does not
+serve is answered ``NotImplemented``, never routed to a plain object or bucket
+call by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ferry.core.errors import OssError
+from ferry.core.operations import Level, Operation
+
+
+@dataclass(frozen=True)
+class Route:
+    level: Level
+    method: str
+    subresource: str | None
+    operation: Operation
+    comp: str | None = None
+    header: str | None = None
+    """A header whose presence selects this route (CopyObject's ``x-oss-copy-source``)."""
+
+
+B, O, S = Level.BUCKET, Level.OBJECT, Level.SERVICE
+
+ROUTES: Sequence[Route] = (
+    Route(S, "GET", None, Operation.ListBuckets),
+    Route(B, "PUT", "acl", Operation.PutBucketAcl),
+    Route(B, "GET", "acl", Operation.GetBucketAcl),
+    Route(B, "PUT", "versioning", Operation.PutBucketVersioning),
+    Route(B, "GET", "versioning", Operation.GetBucketVersioning),
+    Route(B, "GET", "bucketInfo", Operation.GetBucketInfo),
+    Route(B, "GET", "location", Operation.GetBucketLocation),
+    Route(B, "GET", "stat", Operation.GetBucketStat),
+    Route(B, "GET", "live", Operation.ListLiveChannel),
+    Route(B, "POST", "delete", Operation.DeleteMultipleObjects),
+    Route(B, "POST", "replication", Operation.PutBucketReplication, comp="add"),
+    Route(B, "POST", "replication", Operation.DeleteBucketReplication, comp="delete"),
+    Route(B, "GET", "replication", Operation.GetBucketReplication),
+    Route(B, "PUT", "rtc", Operation.PutBucketRtc),
+    Route(B, "GET", "replicationLocation", Operation.GetBucketReplicationLocation),
+    Route(B, "GET", "replicationProgress", Operation.GetBucketReplicationProgress),
+    Route(B, "PUT", None, Operation.PutBucket),
+    Route(B, "DELETE", None, Operation.DeleteBucket),
+    Route(B, "HEAD", None, Operation.HeadBucket),
+    Route(B, "GET", None, Operation.ListObjects),
+    Route(O, "PUT", "acl", Operation.PutObjectAcl),
+    Route(O, "GET", "acl", Operation.GetObjectAcl),
+    Route(O, "GET", "objectMeta", Operation.GetObjectMeta),
+    Route(O, "HEAD", "objectMeta", Operation.GetObjectMeta),
+    Route(O, "PUT", None, Operation.CopyObject, header="x-oss-copy-source"),
+    Route(O, "PUT", None, Operation.PutObject),
+    Route(O, "GET", None, Operation.GetObject),
+    Route(O, "HEAD", None, Operation.HeadObject),
+    Route(O, "DELETE", None, Operation.DeleteObject),
+)
+
+ROUTED_SUBRESOURCES = frozenset(r.subresource for r in ROUTES if r.subresource)
+
+KNOWN_UNSERVED_SUBRESOURCES = frozenset(
+    {
+        "append", "uploads", "uploadId", "partNumber", "symlink", "tagging", "restore", "versions",
+        "cors", "lifecycle", "referer", "website", "logging", "policy", "encryption", "inventory",
+        "worm", "wormId", "wormExtend", "requestPayment", "qos", "qosInfo", "resourceGroup",
+        "transferAcceleration", "accessMonitor", "httpsConfig", "policyStatus", "publicAccessBlock",
+        "cname", "style", "regionList", "select", "x-oss-process", "processConfiguration",
+        "asyncFetch", "metaQuery", "dataRedundancyTransition", "accessPoint", "callback",
+        "img", "resourcePool", "redundancyTransition", "userDefinedLogFieldsConfig", "archiveDirectRead",
+        "sequential", "describeRegions", "objectInfo", "responseHeader",
+    }
+)
+
+
+def level_of(bucket: str | None, key: str | None) -> Level:
+    if bucket is None:
+        return Level.SERVICE
+    return Level.OBJECT if key is not None else Level.BUCKET
+
+
+def route(
+    method: str, bucket: str | None, key: str | None, query: Mapping[str, str], headers: Mapping[str, str]
+) -> Operation:
+    level = level_of(bucket, key)
+    present = [name for name in query if name in ROUTED_SUBRESOURCES]
+    for r in ROUTES:
+        if r.level is not level or r.method != method:
+            continue
+        if r.subresource is None:
+            if present:
+                continue
+        elif r.subresource not in query:
+            continue
+        if r.comp is not None and query.get("comp") != r.comp:
+            continue
+        if r.header is not None and r.header not in headers:
+            continue
+        if r.subresource is None:
+            _refuse_unserved(query)
+        return r.operation
+    _refuse_unserved(query)
+    raise OssError("MethodNotAllowed", f"{method} is not allowed against this resource.")
+
+
+def _refuse_unserved(query: Mapping[str, str]) -> None:
+    for name in query:
+        if name in KNOWN_UNSERVED_SUBRESOURCES:
+            raise OssError("NotImplemented", f"The sub-resource {name!r} is not implemented by Ferry yet.")

@@ -1,0 +1,72 @@
+"""The composition root of one region process: stores, services, executor."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ferry.config import FerryConfig, RegionConfig
+from ferry.core.clock import Clock, SystemClock
+from ferry.service.buckets import BucketService
+from ferry.service.objects import ObjectService
+from ferry.storage.blobs import DiskBlobStore
+from ferry.storage.interfaces import AccessKey
+from ferry.storage.sqlite_meta import SqliteMetadataStore
+
+_KEY_CACHE_SECONDS = 5.0
+"""How long a looked-up key is trusted before the store is asked again (revocation delay)."""
+
+
+@dataclass
+class _CachedKey:
+    key: AccessKey | None
+    until: float
+
+
+@dataclass
+class RegionRuntime:
+    ferry: FerryConfig
+    config: RegionConfig
+    store: SqliteMetadataStore
+    blobs: DiskBlobStore
+    buckets: BucketService
+    objects: ObjectService
+    clock: Clock
+    executor: ThreadPoolExecutor
+    _keys: dict[str, _CachedKey] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, ferry: FerryConfig, region_name: str, clock: Clock | None = None) -> RegionRuntime:
+        config = ferry.region(region_name)
+        clock = clock or SystemClock()
+        store = SqliteMetadataStore(config.data_dir / "meta.sqlite3")
+        blobs = DiskBlobStore(config.data_dir)
+        return cls(
+            ferry=ferry,
+            config=config,
+            store=store,
+            blobs=blobs,
+            buckets=BucketService(store, config.name, clock),
+            objects=ObjectService(store, blobs, clock),
+            clock=clock,
+            executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
+        )
+
+    def access_key(self, access_key_id: str) -> AccessKey | None:
+        now = time.monotonic()
+        cached = self._keys.get(access_key_id)
+        if cached is None or cached.until < now:
+            cached = _CachedKey(self.store.get_access_key(access_key_id), now + _KEY_CACHE_SECONDS)
+            self._keys[access_key_id] = cached
+        return cached.key
+
+    def secret_of(self, access_key_id: str) -> str | None:
+        key = self.access_key(access_key_id)
+        return key.secret if key else None
+
+    async def start(self) -> None:
+        """Start background work (replication workers) once the server is up."""
+
+    async def stop(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,99 @@
+"""Running region processes: one region under uvicorn, or every region of a config."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from ferry.config import FerryConfig
+from ferry.credentials import load_root_account
+from ferry.protocol.app import FerryApp
+from ferry.region import RegionRuntime
+from ferry.storage.interfaces import AccessKey
+
+log = logging.getLogger("ferry")
+
+
+def build_app(config: FerryConfig, region: str) -> FerryApp:
+    runtime = RegionRuntime.build(config, region)
+    root = load_root_account(config.data_dir)
+    runtime.store.put_access_key(root.key)
+    return FerryApp(runtime)
+
+
+def serve_region(config: FerryConfig, region: str, log_level: str = "warning") -> None:
+    """Serve one region in this process until SIGINT/SIGTERM."""
+    app = build_app(config, region)
+    region_config = config.region(region)
+    uv_config = uvicorn.Config(
+        app,
+        host=region_config.listen_host,
+        port=region_config.listen_port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+        date_header=False,
+        timeout_keep_alive=30,
+    )
+    uvicorn.Server(uv_config).run()
+
+
+def print_root_key(key: AccessKey, generated: bool, data_dir: Path) -> None:
+    if generated:
+        print("Generated the root account's access key (shown once; kept in "
+              f"{data_dir / 'root-account.json'} with mode 0600):")
+        print(f"  OSS_ACCESS_KEY_ID={key.access_key_id}")
+        print(f"  OSS_ACCESS_KEY_SECRET={key.secret}")
+    else:
+        print(f"Root account access key id: {key.access_key_id}")
+
+
+def run_all(config: FerryConfig, config_path: Path | None, log_level: str) -> int:
+    """Start one process per region and keep them until Ctrl-C; returns an exit code."""
+    root = load_root_account(config.data_dir)
+    print_root_key(root.key, root.generated, config.data_dir)
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    for region in config.regions:
+        cmd = [sys.executable, "-m", "ferry", "serve", "--region", region.name, "--data-dir",
+               str(config.data_dir), "--log-level", log_level]
+        if config_path is not None:
+            cmd += ["--config", str(config_path)]
+        children[region.name] = subprocess.Popen(cmd, env=os.environ.copy())
+        print(f"{region.name}: {region.endpoint} (pid {children[region.name].pid})")
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"{name} exited with {child.returncode}; stopping the others", file=sys.stderr)
+                stopping, code = True, 1
+                break
+        time.sleep(0.2)
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    print("Ferry stopped.")
+    return code

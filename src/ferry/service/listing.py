@@ -1,0 +1,76 @@
+"""ListObjects (v1 and v2) over the metadata store: prefix, delimiter, markers, paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ferry.core.model import ObjectVersion
+from ferry.storage.interfaces import MetadataStore
+from ferry.storage.sqlite_meta import prefix_upper_bound
+
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    objects: list[ObjectVersion]
+    common_prefixes: list[str]
+    truncated: bool
+    next_marker: str
+    """The last key or common prefix returned; where the next page starts."""
+
+
+def list_objects(
+    store: MetadataStore, bucket: str, *, prefix: str, delimiter: str, after: str, max_keys: int
+) -> ObjectPage:
+    """One page of at most ``max_keys`` entries (objects plus common prefixes) after ``after``."""
+    objects: list[ObjectVersion] = []
+    prefixes: list[str] = []
+    cursor = after
+    last = ""
+    while True:
+        batch = store.list_latest(bucket, prefix, cursor, _BATCH)
+        if not batch:
+            return ObjectPage(objects, prefixes, False, "")
+        for version in batch:
+            cursor = version.key
+            common = _common_prefix(version.key, prefix, delimiter)
+            entry = version.key if common is None else common
+            if entry != after:
+                if len(objects) + len(prefixes) == max_keys:
+                    # One more entry exists beyond a full page: the listing is truncated.
+                    return ObjectPage(objects, prefixes, True, last)
+                if common is None:
+                    objects.append(version)
+                else:
+                    prefixes.append(common)
+                last = entry
+            if common is None:
+                continue
+            # Skip every other key under this common prefix in one seek.
+            upper = prefix_upper_bound(common)
+            if upper is None:
+                return ObjectPage(objects, prefixes, False, "")
+            cursor = _just_below(upper)
+            break
+        else:
+            if len(batch) < _BATCH:
+                return ObjectPage(objects, prefixes, False, "")
+
+
+def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+    if not delimiter:
+        return None
+    at = key.find(delimiter, len(prefix))
+    if at < 0:
+        return None
+    return key[: at + len(delimiter)]
+
+
+def _just_below(upper: str) -> str:
+    """A cursor such that ``key > cursor`` starts at ``upper`` (keys below it are skipped)."""
+    last = ord(upper[-1])
+    below = last - 1
+    if 0xD800 <= below <= 0xDFFF:
+        below = 0xD7FF
+    return upper[:-1] + chr(below) + "\U0010ffff" * 4

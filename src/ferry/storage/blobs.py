@@ -1,0 +1,128 @@
+"""Object bytes on the local disk.
+
+A blob is written to a temp file, fsynced and renamed into place before any
+metadata refers to it, so a crash can leave an unreferenced blob (swept later)
+but never metadata pointing at missing bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from ferry.core.checksums import Digests
+from ferry.core.model import StagedBlob
+
+READ_CHUNK = 1024 * 1024
+
+
+class BlobWriter(Protocol):
+    def write(self, data: bytes | memoryview) -> None: ...
+    def finish(self) -> StagedBlob: ...
+    def abort(self) -> None: ...
+
+    @property
+    def digests(self) -> Digests: ...
+
+
+class BlobStore(Protocol):
+    def open_writer(self) -> BlobWriter: ...
+    def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start`` .. ``end`` (exclusive) of a blob, in chunks."""
+        ...
+    def path(self, blob_id: str) -> Path: ...
+    def delete(self, blob_id: str) -> None: ...
+    def link_copy(self, blob_id: str) -> str:
+        """A new blob with the same bytes (a hard link where the disk allows)."""
+        ...
+
+
+class _DiskBlobWriter:
+    def __init__(self, store: DiskBlobStore) -> None:
+        self._store = store
+        self._blob_id = uuid.uuid4().hex
+        self._tmp = store.tmp_dir / self._blob_id
+        self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._digests = Digests()
+
+    @property
+    def digests(self) -> Digests:
+        return self._digests
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._digests.update(data)
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def finish(self) -> StagedBlob:
+        try:
+            os.fsync(self._fd)
+        finally:
+            os.close(self._fd)
+        final = self._store.path(self._blob_id)
+        os.rename(self._tmp, final)
+        return StagedBlob(
+            blob_id=self._blob_id,
+            size=self._digests.size,
+            md5_hex=self._digests.md5_hex(),
+            crc64=self._digests.crc64,
+        )
+
+    def abort(self) -> None:
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+        try:
+            os.unlink(self._tmp)
+        except FileNotFoundError:
+            pass
+
+
+class DiskBlobStore:
+    """Blobs as files under ``root/blobs/<2 hex>/<id>``; temp files under ``root/tmp``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp_dir = root / "tmp"
+        self.blob_dir = root / "blobs"
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        for i in range(256):
+            (self.blob_dir / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        self._sweep_tmp()
+
+    def _sweep_tmp(self) -> None:
+        # Temp files are never referenced by metadata: anything left is from a crash.
+        for leftover in self.tmp_dir.iterdir():
+            leftover.unlink(missing_ok=True)
+
+    def path(self, blob_id: str) -> Path:
+        return self.blob_dir / blob_id[:2] / blob_id
+
+    def open_writer(self) -> BlobWriter:
+        return _DiskBlobWriter(self)
+
+    def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
+        with open(self.path(blob_id), "rb", buffering=0) as f:
+            f.seek(start)
+            remaining = end - start
+            while remaining > 0:
+                chunk = f.read(min(READ_CHUNK, remaining))
+                if not chunk:
+                    raise OSError(f"blob {blob_id} is shorter than its metadata says")
+                remaining -= len(chunk)
+                yield chunk
+
+    def delete(self, blob_id: str) -> None:
+        if blob_id:
+            self.path(blob_id).unlink(missing_ok=True)
+
+    def link_copy(self, blob_id: str) -> str:
+        new_id = uuid.uuid4().hex
+        os.link(self.path(blob_id), self.path(new_id))
+        return new_id

@@ -1,0 +1,93 @@
+"""The ports the services use to reach storage.
+
+Adapters: :mod:`ferry.storage.sqlite_meta` (metadata) and
+:mod:`ferry.storage.blobs` (bytes).  A PostgreSQL adapter implements the same
+protocol; the contract tests in ``tests/unit/test_metadata_store.py`` say what
+every adapter must do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ferry.core.model import Bucket, BucketAcl, ObjectAcl, ObjectVersion, Versioning
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    secret: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class BucketStats:
+    object_count: int
+    storage_bytes: int
+    multipart_upload_count: int
+    last_modified: float
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    version: ObjectVersion
+    freed_blob_ids: Sequence[str]
+    """Blobs no metadata refers to any more: delete them after the commit."""
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """What a write puts into the store; the store assigns version id, seq and latest-ness."""
+
+    bucket: str
+    key: str
+    created_at: float
+    is_delete_marker: bool = False
+    size: int = 0
+    etag: str = ""
+    crc64: str = ""
+    blob_id: str = ""
+    content_headers: tuple[tuple[str, str], ...] = ()
+    user_meta: tuple[tuple[str, str], ...] = ()
+    acl: ObjectAcl = ObjectAcl.DEFAULT
+    storage_class: str = "Standard"
+    object_type: str = "Normal"
+    tags: tuple[tuple[str, str], ...] = ()
+    owner_id: str = ""
+    version_id: str | None = None
+    """Set only by replication, which must keep the source's version id."""
+    replica: bool = False
+
+
+class MetadataStore(Protocol):
+    # --- keys -------------------------------------------------------------
+    def put_access_key(self, key: AccessKey) -> None: ...
+    def get_access_key(self, access_key_id: str) -> AccessKey | None: ...
+
+    # --- buckets ----------------------------------------------------------
+    def create_bucket(self, bucket: Bucket) -> None:
+        """Raises OssError BucketAlreadyExists when the name is taken."""
+        ...
+    def get_bucket(self, name: str) -> Bucket | None: ...
+    def list_buckets(self, owner_id: str, prefix: str, marker: str, limit: int) -> list[Bucket]: ...
+    def delete_bucket(self, name: str) -> None:
+        """Raises OssError BucketNotEmpty when any version remains."""
+        ...
+    def set_bucket_acl(self, name: str, acl: BucketAcl) -> None: ...
+    def set_bucket_versioning(self, name: str, versioning: Versioning) -> None: ...
+    def bucket_stats(self, name: str) -> BucketStats: ...
+
+    # --- objects ----------------------------------------------------------
+    def get_version(self, bucket: str, key: str, version_id: str | None) -> ObjectVersion | None:
+        """The given version, or the latest one (possibly a delete marker) when version_id is None."""
+        ...
+    def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult: ...
+    def delete_version(self, bucket: str, key: str, version_id: str) -> CommitResult | None:
+        """Remove one version for good; the next newest becomes latest.  None when absent."""
+        ...
+    def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl) -> None: ...
+    def list_latest(self, bucket: str, prefix: str, after: str, limit: int) -> list[ObjectVersion]:
+        """Latest non-deleted versions with ``key > after`` and the prefix, in key order."""
+        ...

@@ -1,0 +1,374 @@
+"""The metadata store on SQLite (WAL), one database file per region.
+
+Each thread has its own connection; writes take the database lock with
+``BEGIN IMMEDIATE`` so a read-modify-write of one key never interleaves with
+another writer.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from ferry.core.errors import OssError
+from ferry.core.model import (
+    NULL_VERSION,
+    Bucket,
+    BucketAcl,
+    ObjectAcl,
+    ObjectType,
+    ObjectVersion,
+    ReplicationState,
+    StorageClass,
+    Versioning,
+)
+from ferry.storage.interfaces import AccessKey, BucketStats, CommitResult, NewVersion
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    secret        TEXT NOT NULL,
+    account_id    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS buckets (
+    name            TEXT PRIMARY KEY,
+    owner_id        TEXT NOT NULL,
+    region          TEXT NOT NULL,
+    created_at      REAL NOT NULL,
+    acl             TEXT NOT NULL,
+    storage_class   TEXT NOT NULL,
+    versioning      TEXT NOT NULL,
+    data_redundancy TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket           TEXT NOT NULL,
+    key              TEXT NOT NULL,
+    version_id       TEXT NOT NULL,
+    created_at       REAL NOT NULL,
+    is_latest        INTEGER NOT NULL,
+    is_delete_marker INTEGER NOT NULL,
+    size             INTEGER NOT NULL,
+    etag             TEXT NOT NULL,
+    crc64            TEXT NOT NULL,
+    blob_id          TEXT NOT NULL,
+    content_headers  TEXT NOT NULL,
+    user_meta        TEXT NOT NULL,
+    acl              TEXT NOT NULL,
+    storage_class    TEXT NOT NULL,
+    object_type      TEXT NOT NULL,
+    tags             TEXT NOT NULL,
+    replication      TEXT NOT NULL,
+    owner_id         TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, version_id);
+CREATE INDEX IF NOT EXISTS versions_latest ON versions (bucket, key) WHERE is_latest = 1;
+"""
+
+_VERSION_COLUMNS = (
+    "seq, bucket, key, version_id, created_at, is_latest, is_delete_marker, size, etag, crc64, "
+    "blob_id, content_headers, user_meta, acl, storage_class, object_type, tags, replication, owner_id"
+)
+
+
+def new_version_id() -> str:
+    """An opaque version id in the style of OSS's (base64, starts with ``CAEQ``)."""
+    return "CAEQ" + base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
+
+
+def _row_to_version(row: sqlite3.Row) -> ObjectVersion:
+    return ObjectVersion(
+        bucket=row["bucket"],
+        key=row["key"],
+        version_id=row["version_id"],
+        seq=row["seq"],
+        created_at=row["created_at"],
+        is_latest=bool(row["is_latest"]),
+        is_delete_marker=bool(row["is_delete_marker"]),
+        size=row["size"],
+        etag=row["etag"],
+        crc64=row["crc64"],
+        blob_id=row["blob_id"],
+        content_headers=json.loads(row["content_headers"]),
+        user_meta=json.loads(row["user_meta"]),
+        acl=ObjectAcl(row["acl"]),
+        storage_class=StorageClass(row["storage_class"]),
+        object_type=ObjectType(row["object_type"]),
+        tags=json.loads(row["tags"]),
+        replication=ReplicationState(row["replication"]),
+        owner_id=row["owner_id"],
+    )
+
+
+def _row_to_bucket(row: sqlite3.Row) -> Bucket:
+    return Bucket(
+        name=row["name"],
+        owner_id=row["owner_id"],
+        region=row["region"],
+        created_at=row["created_at"],
+        acl=BucketAcl(row["acl"]),
+        storage_class=StorageClass(row["storage_class"]),
+        versioning=Versioning(row["versioning"]),
+        data_redundancy=row["data_redundancy"],
+    )
+
+
+def _dumps(pairs: tuple[tuple[str, str], ...] | Mapping[str, str]) -> str:
+    return json.dumps(dict(pairs), sort_keys=True, ensure_ascii=False)
+
+
+class SqliteMetadataStore:
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self._synchronous = synchronous
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # executescript() manages its own transaction.
+        self._conn().executescript(SCHEMA)
+
+    # --- connections --------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- access keys --------------------------------------------------------
+
+    def put_access_key(self, key: AccessKey) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO access_keys (access_key_id, secret, account_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (access_key_id) DO UPDATE SET secret = excluded.secret, "
+                "account_id = excluded.account_id",
+                (key.access_key_id, key.secret, key.account_id),
+            )
+
+    def get_access_key(self, access_key_id: str) -> AccessKey | None:
+        row = (
+            self._conn()
+            .execute("SELECT * FROM access_keys WHERE access_key_id = ?", (access_key_id,))
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return AccessKey(row["access_key_id"], row["secret"], row["account_id"])
+
+    # --- buckets ------------------------------------------------------------
+
+    def create_bucket(self, bucket: Bucket) -> None:
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM buckets WHERE name = ?", (bucket.name,)).fetchone():
+                raise OssError("BucketAlreadyExists", BucketName=bucket.name)
+            db.execute(
+                "INSERT INTO buckets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    bucket.name,
+                    bucket.owner_id,
+                    bucket.region,
+                    bucket.created_at,
+                    bucket.acl.value,
+                    bucket.storage_class.value,
+                    bucket.versioning.value,
+                    bucket.data_redundancy,
+                ),
+            )
+
+    def get_bucket(self, name: str) -> Bucket | None:
+        row = self._conn().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
+        return _row_to_bucket(row) if row else None
+
+    def list_buckets(self, owner_id: str, prefix: str, marker: str, limit: int) -> list[Bucket]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT * FROM buckets WHERE owner_id = ? AND name > ? AND substr(name, 1, ?) = ? "
+                "ORDER BY name LIMIT ?",
+                (owner_id, marker, len(prefix), prefix, limit),
+            )
+            .fetchall()
+        )
+        return [_row_to_bucket(r) for r in rows]
+
+    def delete_bucket(self, name: str) -> None:
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM versions WHERE bucket = ? LIMIT 1", (name,)).fetchone():
+                raise OssError("BucketNotEmpty", BucketName=name)
+            db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+
+    def set_bucket_acl(self, name: str, acl: BucketAcl) -> None:
+        with self._write() as db:
+            db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl.value, name))
+
+    def set_bucket_versioning(self, name: str, versioning: Versioning) -> None:
+        with self._write() as db:
+            db.execute("UPDATE buckets SET versioning = ? WHERE name = ?", (versioning.value, name))
+
+    def bucket_stats(self, name: str) -> BucketStats:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(max(created_at), 0) AS last "
+                "FROM versions WHERE bucket = ? AND is_delete_marker = 0",
+                (name,),
+            )
+            .fetchone()
+        )
+        return BucketStats(
+            object_count=row["n"], storage_bytes=row["bytes"], multipart_upload_count=0, last_modified=row["last"]
+        )
+
+    # --- objects ------------------------------------------------------------
+
+    def get_version(self, bucket: str, key: str, version_id: str | None) -> ObjectVersion | None:
+        db = self._conn()
+        if version_id is None:
+            row = db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                (bucket, key),
+            ).fetchone()
+        else:
+            row = db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, version_id),
+            ).fetchone()
+        return _row_to_version(row) if row else None
+
+    def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult:
+        with self._write() as db:
+            return self._commit_version(db, new, versioning)
+
+    def _commit_version(self, db: sqlite3.Connection, new: NewVersion, versioning: Versioning) -> CommitResult:
+        freed: list[str] = []
+        if new.version_id is not None:
+            version_id = new.version_id
+        elif versioning is Versioning.ENABLED:
+            version_id = new_version_id()
+        else:
+            version_id = NULL_VERSION
+        # The version being replaced by id (an unversioned overwrite, a suspended-mode
+        # write, or a replayed replica) gives up its bytes.
+        replaced = db.execute(
+            "SELECT blob_id FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            (new.bucket, new.key, version_id),
+        ).fetchone()
+        if replaced is not None:
+            if replaced["blob_id"] and replaced["blob_id"] != new.blob_id:
+                freed.append(replaced["blob_id"])
+            db.execute(
+                "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                (new.bucket, new.key, version_id),
+            )
+        db.execute(
+            "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+            (new.bucket, new.key),
+        )
+        cur = db.execute(
+            f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}) "
+            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.bucket,
+                new.key,
+                version_id,
+                new.created_at,
+                int(new.is_delete_marker),
+                new.size,
+                new.etag,
+                new.crc64,
+                new.blob_id,
+                _dumps(new.content_headers),
+                _dumps(new.user_meta),
+                new.acl.value,
+                new.storage_class,
+                new.object_type,
+                _dumps(new.tags),
+                ReplicationState.REPLICA.value if new.replica else ReplicationState.NONE.value,
+                new.owner_id,
+            ),
+        )
+        row = db.execute(f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (cur.lastrowid,)).fetchone()
+        return CommitResult(version=_row_to_version(row), freed_blob_ids=freed)
+
+    def delete_version(self, bucket: str, key: str, version_id: str) -> CommitResult | None:
+        with self._write() as db:
+            row = db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, version_id),
+            ).fetchone()
+            if row is None:
+                return None
+            gone = _row_to_version(row)
+            db.execute("DELETE FROM versions WHERE seq = ?", (gone.seq,))
+            if gone.is_latest:
+                db.execute(
+                    "UPDATE versions SET is_latest = 1 WHERE seq = "
+                    "(SELECT max(seq) FROM versions WHERE bucket = ? AND key = ?)",
+                    (bucket, key),
+                )
+            return CommitResult(version=gone, freed_blob_ids=[gone.blob_id] if gone.blob_id else [])
+
+    def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE versions SET acl = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                (acl.value, bucket, key, version_id),
+            )
+
+    def list_latest(self, bucket: str, prefix: str, after: str, limit: int) -> list[ObjectVersion]:
+        upper = prefix_upper_bound(prefix)
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND is_latest = 1 "
+                "AND is_delete_marker = 0 AND key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?",
+                (bucket, after, prefix, upper if upper is not None else "\U0010ffff" * 8, limit),
+            )
+            .fetchall()
+        )
+        return [_row_to_version(r) for r in rows]
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The least string greater than every string that starts with ``prefix``.
+
+    Code-point order equals UTF-8 byte order, which is how SQLite compares
+    TEXT and how OSS orders keys.  None when there is no such bound.
+    """
+    chars = list(prefix)
+    while chars:
+        last = ord(chars.pop())
+        if last < 0x10FFFF:
+            nxt = last + 1
+            if 0xD800 <= nxt <= 0xDFFF:  # surrogates cannot be stored; skip past them
+                nxt = 0xE000
+            return "".join(chars) + chr(nxt)
+    return None

@@ -63,6 +63,7 @@ async def _probe(scope, receive, send) -> None:
         "root_path": scope.get("root_path"),
         "http_version": scope.get("http_version"),
         "extensions": sorted((scope.get("extensions") or {}).keys()),
+        "scope_keys": sorted(scope.keys()),
         **common.bg_state(),
     }
     await _simple(send, 200, json.dumps(out).encode(), b"application/json")

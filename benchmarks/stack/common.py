@@ -127,15 +127,18 @@ async def put(key: str, body: bytes) -> str:
 
 
 # ------------------------------------------------- background-worker probe
-_bg: dict[str, Any] = {"ticks": 0, "loop": None, "thread": None, "task": None, "started_by": None}
+_bg: dict[str, Any] = {"ticks": 0, "max_lag": 0.0, "loop": None, "thread": None, "task": None, "started_by": None}
 
 
 async def _bg_worker() -> None:
     """Stands in for a replication worker: a long-running task on the server's loop."""
-    _bg["loop"] = id(asyncio.get_running_loop())
+    loop = asyncio.get_running_loop()
+    _bg["loop"] = id(loop)
     _bg["thread"] = threading.get_ident()
     while True:
+        t0 = loop.time()
         await asyncio.sleep(0.05)
+        _bg["max_lag"] = max(_bg["max_lag"], loop.time() - t0 - 0.05)  # how late the loop woke us
         _bg["ticks"] += 1
 
 
@@ -160,6 +163,7 @@ async def stop_background() -> None:
 
 def bg_state() -> dict[str, Any]:
     task = _bg.get("task")
+    lag, _bg["max_lag"] = _bg["max_lag"], 0.0
     try:
         loop_id = id(asyncio.get_running_loop())
     except RuntimeError:
@@ -167,6 +171,7 @@ def bg_state() -> dict[str, Any]:
     return {
         "bg_started_by": _bg["started_by"],
         "bg_ticks": _bg["ticks"],
+        "bg_max_lag_ms": round(lag * 1000, 2),  # since the previous probe
         "bg_alive": bool(task is not None and not task.done()),
         "bg_same_loop_as_request": _bg["loop"] is not None and _bg["loop"] == loop_id,
         "bg_same_thread_as_request": _bg["thread"] == threading.get_ident(),

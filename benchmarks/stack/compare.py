@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -277,10 +278,15 @@ class Server:
 def run_wrk(port: int, conc: int, duration: float, lua_args: list[str]) -> dict[str, Any]:
     cmd = ["wrk", "-t", "2", "-c", str(conc), "-d", f"{max(1, round(duration))}s", "--timeout", "10s", "-s", str(LUA),
            f"http://{HOST}:{port}/", "--", *lua_args]
+    ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, preexec_fn=_pin(1))
+    ru1, t1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     for line in out.stdout.splitlines():
         if line.startswith("WRKJSON "):
-            return json.loads(line[len("WRKJSON "):])
+            w = json.loads(line[len("WRKJSON "):])
+            cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+            w["client_cpu_pct"] = 100 * cpu / (t1 - t0)
+            return w
     raise RuntimeError(f"wrk produced no summary: rc={out.returncode}\n{out.stdout}\n{out.stderr}")
 
 
@@ -328,6 +334,7 @@ def measure(server: Server, conc: int, lua_args: list[str], cfg: argparse.Namesp
             "max_ms": w["lat_max_us"] / 1000,
             "errors": {k: v for k, v in w.items() if k.startswith("err_") and v},
             "server_cpu_pct": 100 * (c1 - c0) / (t1 - t0),
+            "client_cpu_pct": w["client_cpu_pct"],
             "rss_peak_mib": peak / MiB,
         }
         run["cpu_us_per_req"] = (c1 - c0) / max(w["requests"], 1) * 1e6
@@ -342,6 +349,7 @@ def measure(server: Server, conc: int, lua_args: list[str], cfg: argparse.Namesp
         "p50_ms": med("p50_ms"),
         "p99_ms": med("p99_ms"),
         "server_cpu_pct": med("server_cpu_pct"),
+        "client_cpu_pct": med("client_cpu_pct"),
         "cpu_us_per_req": med("cpu_us_per_req"),
         "rss_peak_mib": max(x["rss_peak_mib"] for x in runs),
         "errors": sum(sum(x["errors"].values()) for x in runs),
@@ -484,7 +492,7 @@ def main() -> int:
         points.append(m)
         unit = f"{m['mibps']:8.1f} MiB/s" if workload.startswith("GET 64") else f"{m['rps']:8.0f} req/s"
         print(f"  {name:48s} {unit}  p50 {m['p50_ms']:7.2f} ms  p99 {m['p99_ms']:7.2f} ms  "
-              f"cpu {m['server_cpu_pct']:5.1f}%  {m['cpu_us_per_req']:7.1f} us/req  rss {m['rss_peak_mib']:6.1f} MiB"
+              f"cpu {m['server_cpu_pct']:5.1f}%  wrk {m['client_cpu_pct']:5.1f}%  {m['cpu_us_per_req']:7.1f} us/req  rss {m['rss_peak_mib']:6.1f} MiB"
               f"  err {m['errors']}  ({time.monotonic() - t0:.0f}s)", flush=True)
 
     get_args = ["get", "/o/", str(N_OBJECTS)]
@@ -575,13 +583,14 @@ def _fmt(x: float, nd: int = 0) -> str:
 
 def results_table(points: list[dict[str, Any]]) -> str:
     rows = ["| stack | workload | variant | conc | median req/s | median MiB/s | p50 ms | p99 ms "
-            "| server CPU % | CPU µs/req | peak RSS MiB | errors |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| server CPU % | wrk CPU % | CPU µs/req | peak RSS MiB | errors |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for p in points:
         big = p["workload"].startswith("GET 64")
         rows.append(
             f"| {p['stack']} | {p['workload']} | {p['variant']} | {p['conc']} | {_fmt(p['rps'], 1 if big else 0)} | "
             f"{_fmt(p['mibps'], 1)} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['server_cpu_pct']:.0f} | "
+            f"{p['client_cpu_pct']:.0f} | "
             f"{_fmt(p['cpu_us_per_req'], 0 if not big else 0)} | {p['rss_peak_mib']:.1f} | {p['errors']} |")
     return "\n".join(rows)
 
@@ -601,8 +610,8 @@ def lookup_table(points: list[dict[str, Any]]) -> str:
 
 
 def probe_table(probes: dict[str, Any]) -> str:
-    rows = ["| stack | request | status | app sees path | raw_path | Host header | other |",
-            "|---|---|---:|---|---|---|---|"]
+    rows = ["| stack | request | status | app sees path | raw_path | query | Host header | other |",
+            "|---|---|---:|---|---|---|---|---|"]
     for stack, res in probes.items():
         for name, e in res.items():
             echo = e.get("echo") or {}
@@ -614,6 +623,7 @@ def probe_table(probes: dict[str, Any]) -> str:
                 other.append((e.get("body") or e.get("error") or "").replace("|", "/").replace("\n", " ")[:80])
             rows.append(
                 f"| {stack} | {name} | {e.get('status')} | `{echo.get('path')}` | `{echo.get('raw_path')}` | "
+                f"`{echo.get('query_string')}` | "
                 f"`{echo.get('host_header')}` | {'; '.join(other)} |")
     return "\n".join(rows)
 
@@ -661,19 +671,24 @@ def render_md(r: dict[str, Any]) -> str:
     out += ["## Request-target probes (raw socket, `Connection: close`)", "", probe_table(r["probes"]), ""]
     out += ["## Background tasks: lifespan-hosted and embedded", "",
             "| server | started by | ticks at start | ticks after load | alive | same loop as requests | "
-            "same thread | exit code | lifespan/loop shutdown ran |",
-            "|---|---|---:|---:|---|---|---|---:|---|"]
+            "same thread | bg max lag under load ms | exit code | lifespan/loop shutdown ran |",
+            "|---|---|---:|---:|---|---|---|---:|---:|---|"]
     for k, e in r["lifespan"].items():
         a, b = e.get("at_start", {}), e.get("after_load", {})
         out.append(f"| {k} (CLI) | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
                    f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
-                   f"{e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
+                   f"{b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
     for k, e in r["embed"].items():
         a, b = e.get("probe_t0", {}), e.get("probe_after_load", {})
         out.append(f"| {k} | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
                    f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
-                   f"{e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
-    out.append("")
+                   f"{b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
+    out += ["", "(uvicorn's CLI re-raises the SIGTERM it caught after its graceful shutdown, hence exit code -15; "
+            "the shutdown marker shows lifespan shutdown completed. `ticks` advance every 50 ms; lag = how late "
+            "the loop woke the background task, max over the load runs.)", ""]
+    keys = {k: (v.get("absolute-form", {}).get("echo") or {}).get("scope_keys") for k, v in r["probes"].items()}
+    out += ["ASGI scope keys seen on the absolute-form request: " + "; ".join(
+        f"{k}: {', '.join(v)}" for k, v in keys.items() if v), ""]
     if NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]
     out += ["## Reproduce", "", "```", "source /work/venv/bin/activate",

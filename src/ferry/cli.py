@@ -14,7 +14,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Ferry: an OSS-compatible store with replication.")
+    help="Ferry: an OSS-compatible store with replication.",
+)
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: built-in).")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Override the config's data_dir.")]

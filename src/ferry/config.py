@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ferry.core.replication_rules import RegionCatalog, Route, TransferType
+
 DEFAULT_CONFIG = """\
 # Ferry configuration.  Paths are relative to this file's folder (or to the
 # current folder for the built-in default).
@@ -81,6 +83,17 @@ class FerryConfig:
                 return region
         known = ", ".join(r.name for r in self.regions)
         raise KeyError(f"no region {name!r} in the configuration (known: {known})")
+
+    def catalog(self) -> RegionCatalog:
+        """What GetBucketReplicationLocation answers and PutBucketReplication checks against."""
+        return RegionCatalog(
+            regions=tuple(r.name for r in self.regions),
+            rtc_regions=frozenset(r.name for r in self.regions if r.rtc),
+            routes=tuple(
+                Route(route.source, route.destination, tuple(TransferType(t) for t in route.transfer_types))
+                for route in self.routes
+            ),
+        )
 
 
 class ConfigError(ValueError):

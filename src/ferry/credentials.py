@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from ferry.core.identity import SERVICE_ACCOUNT_ID
 from ferry.storage.interfaces import AccessKey
 
 ROOT_FILE = "root-account.json"
@@ -55,3 +56,21 @@ def load_root_account(data_dir: Path, environ: dict[str, str] | None = None) -> 
     if not path.exists() or generated:
         _write_private(path, stored)
     return RootAccount(key, generated)
+
+
+SERVICE_FILE = "service-account.json"
+
+
+def load_service_key(data_dir: Path) -> AccessKey:
+    """The replication service's key, generated once and shared by the regions of one data folder."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SERVICE_FILE
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+    else:
+        stored = {
+            "access_key_id": "FERRYSVC" + secrets.token_hex(8),
+            "access_key_secret": secrets.token_urlsafe(32),
+        }
+        _write_private(path, stored)
+    return AccessKey(stored["access_key_id"], stored["access_key_secret"], SERVICE_ACCOUNT_ID)

@@ -8,11 +8,16 @@ from dataclasses import dataclass, field
 
 from ferry.config import FerryConfig, RegionConfig
 from ferry.core.clock import Clock, SystemClock
+from ferry.credentials import load_service_key
+from ferry.replication.directory import RegionDirectory
+from ferry.replication.progress import DurableProgress
 from ferry.service.buckets import BucketService
 from ferry.service.objects import ObjectService
+from ferry.service.replication_admin import ReplicationAdmin
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_meta import SqliteMetadataStore
+from ferry.storage.sqlite_replication import SqliteReplicationStore
 
 _KEY_CACHE_SECONDS = 5.0
 """How long a looked-up key is trusted before the store is asked again (revocation delay)."""
@@ -32,6 +37,9 @@ class RegionRuntime:
     blobs: DiskBlobStore
     buckets: BucketService
     objects: ObjectService
+    rules: SqliteReplicationStore
+    replication: ReplicationAdmin
+    service_key: AccessKey
     clock: Clock
     executor: ThreadPoolExecutor
     _keys: dict[str, _CachedKey] = field(default_factory=dict)
@@ -42,6 +50,12 @@ class RegionRuntime:
         clock = clock or SystemClock()
         store = SqliteMetadataStore(config.data_dir / "meta.sqlite3")
         blobs = DiskBlobStore(config.data_dir)
+        rules = SqliteReplicationStore(store.db)
+        service_key = load_service_key(ferry.data_dir)
+        directory = RegionDirectory(config.name, ferry, store.get_bucket, rules, service_key)
+        admin = ReplicationAdmin(
+            config.name, ferry.catalog(), rules, directory, DurableProgress(rules, clock), clock
+        )
         return cls(
             ferry=ferry,
             config=config,
@@ -49,6 +63,9 @@ class RegionRuntime:
             blobs=blobs,
             buckets=BucketService(store, config.name, clock),
             objects=ObjectService(store, blobs, clock),
+            rules=rules,
+            replication=admin,
+            service_key=service_key,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
         )

@@ -25,6 +25,7 @@ def build_app(config: FerryConfig, region: str) -> FerryApp:
     runtime = RegionRuntime.build(config, region)
     root = load_root_account(config.data_dir)
     runtime.store.put_access_key(root.key)
+    runtime.store.put_access_key(runtime.service_key)
     return FerryApp(runtime)
 
 
@@ -50,8 +51,10 @@ def serve_region(config: FerryConfig, region: str, log_level: str = "warning") -
 
 def print_root_key(key: AccessKey, generated: bool, data_dir: Path) -> None:
     if generated:
-        print("Generated the root account's access key (shown once; kept in "
-              f"{data_dir / 'root-account.json'} with mode 0600):")
+        print(
+            "Generated the root account's access key (shown once; kept in "
+            f"{data_dir / 'root-account.json'} with mode 0600):"
+        )
         print(f"  OSS_ACCESS_KEY_ID={key.access_key_id}")
         print(f"  OSS_ACCESS_KEY_SECRET={key.secret}")
     else:
@@ -64,8 +67,18 @@ def run_all(config: FerryConfig, config_path: Path | None, log_level: str) -> in
     print_root_key(root.key, root.generated, config.data_dir)
     children: dict[str, subprocess.Popen[bytes]] = {}
     for region in config.regions:
-        cmd = [sys.executable, "-m", "ferry", "serve", "--region", region.name, "--data-dir",
-               str(config.data_dir), "--log-level", log_level]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ferry",
+            "serve",
+            "--region",
+            region.name,
+            "--data-dir",
+            str(config.data_dir),
+            "--log-level",
+            log_level,
+        ]
         if config_path is not None:
             cmd += ["--config", str(config_path)]
         children[region.name] = subprocess.Popen(cmd, env=os.environ.copy())

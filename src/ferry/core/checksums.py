@@ -6,9 +6,9 @@ import hashlib
 from collections.abc import Callable
 
 import crcmod
-import crcmod._crcfunext  # noqa: F401  -- fail at import if the C extension is missing (10-50x slower without)
+import crcmod._crcfunext
 
-_crc64: Callable[[bytes, int], int] = crcmod.mkCrcFun(
+_crc64: Callable[[bytes | memoryview, int], int] = crcmod.mkCrcFun(
     0x142F0E1EBA9EA3693, initCrc=0, xorOut=0xFFFFFFFFFFFFFFFF, rev=True
 )
 

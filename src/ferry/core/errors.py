@@ -56,7 +56,9 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "NoSuchKey": ErrorSpec(404, "The specified key does not exist."),
     "NoSuchVersion": ErrorSpec(404, "The specified version does not exist."),
     "NoSuchUpload": ErrorSpec(404, "The specified upload does not exist."),
-    "FileAlreadyExists": ErrorSpec(409, "The object you specified already exists and can not be overwritten."),
+    "FileAlreadyExists": ErrorSpec(
+        409, "The object you specified already exists and can not be overwritten."
+    ),
     "PreconditionFailed": ErrorSpec(412, "At least one of the pre-conditions you specified did not hold."),
     "NotModified": ErrorSpec(304, "Not Modified."),
     "ObjectNotAppendable": ErrorSpec(409, "The operation is not valid for the object's type."),
@@ -70,14 +72,18 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
         400, "A replication rule between the source and the target bucket already exists."
     ),
     "BadReplicationLocation": ErrorSpec(400, "The target location is not valid for replication."),
-    "NoReplicationLocation": ErrorSpec(
-        400, "The source region has no region it can replicate to."
-    ),
+    "NoReplicationLocation": ErrorSpec(400, "The source region has no region it can replicate to."),
     "TooManyReplicationRules": ErrorSpec(400, "Only one replication rule can be set in a request."),
-    "TooManyIncomingReplication": ErrorSpec(400, "The target bucket has too many incoming replication rules."),
-    "TooManyOutgoingReplication": ErrorSpec(400, "The source bucket has too many outgoing replication rules."),
+    "TooManyIncomingReplication": ErrorSpec(
+        400, "The target bucket has too many incoming replication rules."
+    ),
+    "TooManyOutgoingReplication": ErrorSpec(
+        400, "The source bucket has too many outgoing replication rules."
+    ),
     "ReplicationLocationNotSupportRtc": ErrorSpec(400, "RTC is not supported towards this location."),
-    "NoSuchReplicationConfiguration": ErrorSpec(404, "The specified bucket does not have a replication configuration."),
+    "NoSuchReplicationConfiguration": ErrorSpec(
+        404, "The specified bucket does not have a replication configuration."
+    ),
     "NoSuchReplicationRule": ErrorSpec(404, "The specified replication rule does not exist."),
     "ReplicationConflict": ErrorSpec(
         409, "Versioning cannot be changed while the bucket has replication rules."

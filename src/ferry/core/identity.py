@@ -17,3 +17,7 @@ class Principal:
 
 
 ANONYMOUS = Principal(account_id=None)
+
+
+SERVICE_ACCOUNT_ID = "ferry-replication-service"
+"""The account of the identity Ferry's regions use with each other."""

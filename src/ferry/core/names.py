@@ -12,7 +12,9 @@ MAX_KEY_BYTES = 1023
 
 def check_bucket_name(name: str) -> None:
     if not _BUCKET_RE.match(name):
-        raise OssError("InvalidBucketName", f"The specified bucket name is not valid: {name!r}.", BucketName=name)
+        raise OssError(
+            "InvalidBucketName", f"The specified bucket name is not valid: {name!r}.", BucketName=name
+        )
 
 
 def check_object_key(key: str) -> None:

@@ -16,6 +16,8 @@ class Access(enum.Enum):
     """Allowed to anonymous callers by a public-read-write ACL."""
     OWNER = "owner"
     """Only the owner (or a principal a policy allows)."""
+    SERVICE = "service"
+    """Only Ferry's own replication service identity (region-to-region calls)."""
 
 
 class Level(enum.Enum):
@@ -47,6 +49,9 @@ class Operation(enum.Enum):
     PutBucketRtc = ("PutBucketRtc", Level.BUCKET, Access.OWNER, None)
     GetBucketReplicationLocation = ("GetBucketReplicationLocation", Level.BUCKET, Access.OWNER, None)
     GetBucketReplicationProgress = ("GetBucketReplicationProgress", Level.BUCKET, Access.OWNER, None)
+    FerryDescribeReplicationTarget = ("FerryDescribeReplicationTarget", Level.BUCKET, Access.SERVICE, None)
+    FerryRegisterIncomingRule = ("FerryRegisterIncomingRule", Level.BUCKET, Access.SERVICE, None)
+    FerryWithdrawIncomingRule = ("FerryWithdrawIncomingRule", Level.BUCKET, Access.SERVICE, None)
     PutObject = ("PutObject", Level.OBJECT, Access.WRITE, None)
     CopyObject = ("CopyObject", Level.OBJECT, Access.WRITE, "PutObject")
     GetObject = ("GetObject", Level.OBJECT, Access.READ, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ferry.core.errors import OssError
-from ferry.core.identity import Principal
+from ferry.core.identity import SERVICE_ACCOUNT_ID, Principal
 from ferry.core.model import Bucket, BucketAcl, ObjectAcl
 from ferry.core.operations import Access, Operation
 
@@ -30,6 +30,10 @@ def authorize(
     object_acl: ObjectAclLookup | None = None,
 ) -> None:
     """Raise AccessDenied unless ``principal`` may run ``op`` on ``bucket`` (and its object)."""
+    if op.access is Access.SERVICE:
+        if principal.account_id != SERVICE_ACCOUNT_ID:
+            raise OssError("AccessDenied", "Only Ferry's replication service may call this.")
+        return
     if bucket is None:
         # Service calls and bucket creation need a signed-in account.
         if principal.anonymous:
@@ -43,7 +47,7 @@ def authorize(
 
 
 def _acl_allows(op: Operation, bucket_acl: BucketAcl, object_acl: ObjectAclLookup | None) -> bool:
-    if op.access is Access.OWNER:
+    if op.access in (Access.OWNER, Access.SERVICE):
         return False
     effective = bucket_acl.value
     if object_acl is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit
 
 _SERVICE_HOST_RE = re.compile(r"^oss-[a-z0-9-]+\.aliyuncs\.com$")
 
@@ -58,7 +58,8 @@ def parse_query(raw: str) -> tuple[tuple[str, str], ...]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        pairs.append((unquote(name), unquote(value)))
+        # quote_plus-style: oss2 sends a space as "+", and a real "+" as %2B.
+        pairs.append((unquote_plus(name), unquote_plus(value)))
     return tuple(pairs)
 
 

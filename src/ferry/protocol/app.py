@@ -16,7 +16,7 @@ from typing import Any
 
 from ferry.core.errors import OssError
 from ferry.core.identity import ANONYMOUS, Principal
-from ferry.core.operations import Level, Operation
+from ferry.core.operations import Access, Level, Operation
 from ferry.iam.authorizer import authorize
 from ferry.protocol.addressing import resolve
 from ferry.protocol.auth import authenticate
@@ -133,7 +133,7 @@ class FerryApp:
 
     async def _authorize(self, ctx: RequestContext) -> None:
         op = ctx.operation
-        if op.level is Level.SERVICE or op is Operation.PutBucket:
+        if op.level is Level.SERVICE or op is Operation.PutBucket or op.access is Access.SERVICE:
             authorize(op, ctx.principal, None)
             return
         assert ctx.bucket is not None

@@ -224,9 +224,9 @@ def _parse_v4_fields(rest: str) -> dict[str, str]:
     # use "," and put it in the middle.  Parse name=value pairs in any order.
     fields: dict[str, str] = {}
     for part in rest.split(","):
-        name, sep, value = part.strip().partition("=")
         if not part.strip():
             continue
+        name, sep, value = part.strip().partition("=")
         if not sep or name in fields:
             raise _malformed("Authorization header is invalid.")
         fields[name] = value.strip()

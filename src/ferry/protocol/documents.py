@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import xml.etree.ElementTree as ET
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -40,8 +40,9 @@ def _owner(owner_id: str) -> ET.Element:
     return element("Owner", leaf("ID", owner_id), leaf("DisplayName", owner_id))
 
 
-def list_buckets(page: BucketPage, owner_id: str, prefix: str, marker: str, max_keys: int,
-                 endpoints: Endpoints) -> bytes:
+def list_buckets(
+    page: BucketPage, owner_id: str, prefix: str, marker: str, max_keys: int, endpoints: Endpoints
+) -> bytes:
     buckets = element(
         "Buckets",
         *(

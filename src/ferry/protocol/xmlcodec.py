@@ -16,7 +16,6 @@ MAX_XML_BYTES = 1024 * 1024
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
-
 def parse(body: bytes, root: str | Iterable[str]) -> ET.Element:
     """Parse a request body whose root element must be ``root`` (or one of several names)."""
     if len(body) > MAX_XML_BYTES:
@@ -74,7 +73,6 @@ def texts_of(parent: ET.Element | None, name: str) -> list[str]:
 # --- building ---------------------------------------------------------------
 
 
-
 def element(tag: str, *kids: ET.Element | None, text: str | None = None) -> ET.Element:
     """An element with the given children; ``None`` children are skipped."""
     node = ET.Element(tag)
@@ -114,4 +112,5 @@ def with_children(node: ET.Element, kids: Iterable[ET.Element | None]) -> ET.Ele
 
 
 def serialize(root: ET.Element) -> bytes:
-    return XML_DECLARATION + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return XML_DECLARATION + body

@@ -208,9 +208,7 @@ class ObjectService:
             gone.version_id if gone.is_delete_marker else None,
         )
 
-    def delete_many(
-        self, bucket: Bucket, targets: Sequence[tuple[str, str | None]]
-    ) -> list[DeleteOutcome]:
+    def delete_many(self, bucket: Bucket, targets: Sequence[tuple[str, str | None]]) -> list[DeleteOutcome]:
         return [self.delete(bucket, key, version_id) for key, version_id in targets]
 
     def set_acl(self, bucket: Bucket, key: str, version_id: str | None, acl: ObjectAcl) -> ObjectVersion:

@@ -7,6 +7,7 @@ but never metadata pointing at missing bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ class BlobStore(Protocol):
     def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
         """Bytes ``start`` .. ``end`` (exclusive) of a blob, in chunks."""
         ...
+
     def path(self, blob_id: str) -> Path: ...
     def delete(self, blob_id: str) -> None: ...
     def link_copy(self, blob_id: str) -> str:
@@ -74,14 +76,9 @@ class _DiskBlobWriter:
         )
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(self._fd)
-        except OSError:
-            pass
-        try:
-            os.unlink(self._tmp)
-        except FileNotFoundError:
-            pass
+        self._tmp.unlink(missing_ok=True)
 
 
 class DiskBlobStore:

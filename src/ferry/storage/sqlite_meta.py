@@ -11,9 +11,7 @@ import base64
 import json
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 from ferry.core.errors import OssError
@@ -29,6 +27,7 @@ from ferry.core.model import (
     Versioning,
 )
 from ferry.storage.interfaces import AccessKey, BucketStats, CommitResult, NewVersion
+from ferry.storage.sqlite_db import SqliteDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS access_keys (
@@ -125,42 +124,13 @@ def _dumps(pairs: tuple[tuple[str, str], ...] | Mapping[str, str]) -> str:
 
 class SqliteMetadataStore:
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
-        self.path = path
-        self._synchronous = synchronous
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # executescript() manages its own transaction.
-        self._conn().executescript(SCHEMA)
-
-    # --- connections --------------------------------------------------------
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True, timeout=30)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._conn()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        self.db = SqliteDatabase(path, synchronous=synchronous)
+        self.db.executescript(SCHEMA)
+        self._conn = self.db.conn
+        self._write = self.db.write
 
     def close(self) -> None:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self.db.close()
 
     # --- access keys --------------------------------------------------------
 
@@ -244,7 +214,10 @@ class SqliteMetadataStore:
             .fetchone()
         )
         return BucketStats(
-            object_count=row["n"], storage_bytes=row["bytes"], multipart_upload_count=0, last_modified=row["last"]
+            object_count=row["n"],
+            storage_bytes=row["bytes"],
+            multipart_upload_count=0,
+            last_modified=row["last"],
         )
 
     # --- objects ------------------------------------------------------------
@@ -267,7 +240,9 @@ class SqliteMetadataStore:
         with self._write() as db:
             return self._commit_version(db, new, versioning)
 
-    def _commit_version(self, db: sqlite3.Connection, new: NewVersion, versioning: Versioning) -> CommitResult:
+    def _commit_version(
+        self, db: sqlite3.Connection, new: NewVersion, versioning: Versioning
+    ) -> CommitResult:
         freed: list[str] = []
         if new.version_id is not None:
             version_id = new.version_id
@@ -315,7 +290,9 @@ class SqliteMetadataStore:
                 new.owner_id,
             ),
         )
-        row = db.execute(f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (cur.lastrowid,)).fetchone()
+        row = db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (cur.lastrowid,)
+        ).fetchone()
         return CommitResult(version=_row_to_version(row), freed_blob_ids=freed)
 
     def delete_version(self, bucket: str, key: str, version_id: str) -> CommitResult | None:

@@ -37,7 +37,9 @@ async def put_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
         config = parse(body, "CreateBucketConfiguration")
         wanted_class = storage_class(text_of(config, "StorageClass"))
     acl = bucket_acl(ctx.header("x-oss-acl"))
-    await ctx.run(rt.buckets.create, _owner(ctx), bucket_name(ctx), acl, wanted_class or StorageClass.STANDARD)
+    await ctx.run(
+        rt.buckets.create, _owner(ctx), bucket_name(ctx), acl, wanted_class or StorageClass.STANDARD
+    )
     return Response().header("Location", "/" + bucket_name(ctx))
 
 
@@ -53,7 +55,8 @@ async def head_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 async def get_bucket_info(ctx: RequestContext, rt: RegionRuntime) -> Response:
     bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
-    return xml_response(docs.bucket_info(bucket, endpoints(rt), cross_region_replication=False))
+    replicating = await ctx.run(rt.replication.has_live_rules, bucket.name)
+    return xml_response(docs.bucket_info(bucket, endpoints(rt), cross_region_replication=replicating))
 
 
 async def get_bucket_location(ctx: RequestContext, rt: RegionRuntime) -> Response:
@@ -81,6 +84,8 @@ async def get_bucket_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 async def put_bucket_versioning(ctx: RequestContext, rt: RegionRuntime) -> Response:
     status = docs.parse_versioning(await ctx.read_body())
+    await ctx.run(rt.buckets.require, bucket_name(ctx))
+    await ctx.run(rt.replication.check_versioning_change, bucket_name(ctx))
     await ctx.run(rt.buckets.set_versioning, bucket_name(ctx), Versioning(status))
     return Response()
 

@@ -49,7 +49,9 @@ def parse_tagging_header(value: str | None) -> dict[str, str]:
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
-    user_meta = {name[len("x-oss-meta-") :]: value for name, value in headers.items() if name.startswith("x-oss-meta-")}
+    user_meta = {
+        name[len("x-oss-meta-") :]: value for name, value in headers.items() if name.startswith("x-oss-meta-")
+    }
     if sum(len(k) + len(v) for k, v in user_meta.items()) > _MAX_USER_META_BYTES:
         raise OssError("InvalidArgument", "User metadata must not exceed 8 KB.")
     content = {name: headers[name] for name in CONTENT_HEADERS if name in headers}
@@ -250,9 +252,8 @@ async def delete_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
 async def delete_multiple(ctx: RequestContext, rt: RegionRuntime) -> Response:
     body = await ctx.read_body()
     md5 = ctx.header("content-md5")
-    if md5 is not None:
-        if base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
-            raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
+    if md5 is not None and base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
+        raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
     request = docs.parse_delete_request(body, ctx.q("encoding-type"))
     bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
     outcomes = await ctx.run(rt.objects.delete_many, bucket, request.targets)
@@ -326,7 +327,9 @@ async def put_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
     if value is None:
         raise OssError("MissingArgument", "The x-oss-object-acl header is required.")
     bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
-    version = await ctx.run(rt.objects.set_acl, bucket, object_key(ctx), ctx.q("versionId"), object_acl(value))
+    version = await ctx.run(
+        rt.objects.set_acl, bucket, object_key(ctx), ctx.q("versionId"), object_acl(value)
+    )
     response = Response()
     if bucket.versioning is not Versioning.OFF:
         response.header("x-oss-version-id", version.version_id)

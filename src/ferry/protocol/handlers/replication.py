@@ -1,27 +1,98 @@
-"""Handlers of the six replication APIs."""
+"""Handlers of the six replication APIs, and of the region-to-region calls behind them."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from ferry.core.errors import OssError
 from ferry.core.operations import Operation
-from ferry.protocol.http import RequestContext, Response
+from ferry.protocol import replication_xml as rx
+from ferry.protocol.handlers.common import bucket_name
+from ferry.protocol.http import RequestContext, Response, xml_response
+from ferry.protocol.internal_docs import encode_target_facts, parse_incoming
 from ferry.region import RegionRuntime
+from ferry.replication.directory import local_facts
 
 
-async def _not_yet(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    raise OssError("NotImplemented", f"{ctx.operation.name} is not implemented yet.")
+async def put_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    request = rx.parse_put_replication(await ctx.read_body())
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    rule = await ctx.run(rt.replication.add_rule, bucket, request)
+    return Response().header("x-oss-replication-rule-id", rule.rule_id)
+
+
+async def get_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    rules = await ctx.run(rt.replication.rules, bucket)
+    return xml_response(rx.encode_replication_configuration(rules))
+
+
+async def delete_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    rule_ids = rx.parse_delete_replication(await ctx.read_body())
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    await ctx.run(rt.replication.delete_rules, bucket, rule_ids)
+    return Response()
+
+
+async def put_bucket_rtc(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    rule_id, status = rx.parse_put_rtc(await ctx.read_body())
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    await ctx.run(rt.replication.set_rtc, bucket, rule_id, status)
+    return Response()
+
+
+async def get_bucket_replication_location(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    await ctx.run(rt.buckets.require, bucket_name(ctx))
+    return xml_response(rx.encode_replication_location(rt.replication.catalog, rt.config.name))
+
+
+async def get_bucket_replication_progress(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    rule_id = ctx.q("rule-id")
+    if not rule_id:
+        raise OssError("MissingArgument", "The rule-id parameter is required.")
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    progress = await ctx.run(rt.replication.progress, bucket, rule_id)
+    new_object = (
+        datetime.fromtimestamp(progress.new_object_time, UTC)
+        if progress.new_object_time is not None
+        else None
+    )
+    return xml_response(
+        rx.encode_replication_progress(progress.rule, progress.historical_fraction, new_object)
+    )
+
+
+# --- region-to-region --------------------------------------------------------------------
+
+
+async def describe_target(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    name = bucket_name(ctx)
+    bucket = await ctx.run(rt.buckets.find, name)
+    facts, incoming = await ctx.run(local_facts, bucket, rt.rules, name)
+    return xml_response(encode_target_facts(facts, incoming))
+
+
+async def register_incoming(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    incoming = parse_incoming(await ctx.read_body(), bucket_name(ctx))
+    await ctx.run(rt.rules.add_incoming, incoming)
+    return Response()
+
+
+async def withdraw_incoming(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    incoming = parse_incoming(await ctx.read_body(), bucket_name(ctx))
+    await ctx.run(rt.rules.remove_incoming, incoming)
+    return Response()
 
 
 HANDLERS: dict[Operation, Callable[[RequestContext, RegionRuntime], Awaitable[Response]]] = {
-    op: _not_yet
-    for op in (
-        Operation.PutBucketReplication,
-        Operation.GetBucketReplication,
-        Operation.DeleteBucketReplication,
-        Operation.PutBucketRtc,
-        Operation.GetBucketReplicationLocation,
-        Operation.GetBucketReplicationProgress,
-    )
+    Operation.PutBucketReplication: put_bucket_replication,
+    Operation.GetBucketReplication: get_bucket_replication,
+    Operation.DeleteBucketReplication: delete_bucket_replication,
+    Operation.PutBucketRtc: put_bucket_rtc,
+    Operation.GetBucketReplicationLocation: get_bucket_replication_location,
+    Operation.GetBucketReplicationProgress: get_bucket_replication_progress,
+    Operation.FerryDescribeReplicationTarget: describe_target,
+    Operation.FerryRegisterIncomingRule: register_incoming,
+    Operation.FerryWithdrawIncomingRule: withdraw_incoming,
 }

@@ -1,0 +1,101 @@
+"""A small, signed (V4) OSS client that Ferry uses to talk to its other regions.
+
+Blocking (``http.client``): callers run it in an executor thread.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from ferry.core.errors import ERROR_TABLE, OssError
+from ferry.protocol.auth import sign_v4
+from ferry.protocol.xmlcodec import parse, text_of
+from ferry.storage.interfaces import AccessKey
+
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class ClientResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class RemoteUnavailable(Exception):
+    """The other region could not be reached (connection refused, reset, timed out)."""
+
+
+class OssClient:
+    def __init__(
+        self, endpoint: str, key: AccessKey, region: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        parts = urlsplit(endpoint)
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._https = parts.scheme == "https"
+        self._key = key
+        self._region = region.removeprefix("oss-")
+        self._timeout = timeout
+
+    def request(
+        self,
+        method: str,
+        bucket: str,
+        key: str | None = None,
+        *,
+        query: Iterable[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> ClientResponse:
+        query_list = list(query)
+        all_headers = {k.lower(): v for k, v in (headers or {}).items()}
+        all_headers["content-length"] = str(len(body))
+        all_headers.update(
+            sign_v4(
+                method,
+                bucket,
+                key,
+                query_list,
+                all_headers,
+                self._key.access_key_id,
+                self._key.secret,
+                self._region,
+                time.time(),
+            )
+        )
+        path = "/" + quote(bucket, safe="") + "/" + (quote(key, safe="/") if key else "")
+        if query_list:
+            path += "?" + "&".join(
+                quote(k, safe="") + ("=" + quote(v, safe="") if v else "") for k, v in query_list
+            )
+        conn_cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = conn_cls(self._host, self._port, timeout=self._timeout)
+        try:
+            conn.request(method, path, body=body, headers=all_headers)
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise RemoteUnavailable(f"{self._host}:{self._port}: {exc}") from exc
+        finally:
+            conn.close()
+        return ClientResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+
+
+def raise_for_error(response: ClientResponse) -> None:
+    """Re-raise an OSS error answer of another region as our own OssError."""
+    if response.status < 300:
+        return
+    try:
+        root = parse(response.body, "Error")
+        code = text_of(root, "Code") or "InternalError"
+        message = text_of(root, "Message") or ""
+    except OssError:
+        code, message = "InternalError", f"status {response.status} from another region"
+    if code not in ERROR_TABLE:
+        raise OssError("InternalError", f"{code}: {message}")
+    raise OssError(code, message)

@@ -6,12 +6,13 @@ Read from TOML; ``ferry up --print-default-config`` prints the built-in default.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ferry.core.replication_rules import RegionCatalog, Route, TransferType
+from ferry.replication.settings import EngineSettings
 
 DEFAULT_CONFIG = """\
 # Ferry configuration.  Paths are relative to this file's folder (or to the
@@ -76,6 +77,7 @@ class FerryConfig:
     data_dir: Path
     regions: tuple[RegionConfig, ...]
     routes: tuple[RouteConfig, ...]
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     def region(self, name: str) -> RegionConfig:
         for region in self.regions:
@@ -149,7 +151,20 @@ def parse_config(raw: dict[str, Any], base: Path, data_dir: Path | None = None) 
             if t not in ("internal", "oss_acc"):
                 raise ConfigError(f"route {source}->{dest}: unknown transfer type {t!r}")
         routes.append(RouteConfig(source, dest, types, bool(entry.get("rtc", True))))
-    return FerryConfig(data_dir=root, regions=tuple(regions), routes=tuple(routes))
+    return FerryConfig(data_dir=root, regions=tuple(regions), routes=tuple(routes), engine=_engine(raw))
+
+
+def _engine(raw: dict[str, Any]) -> EngineSettings:
+    section = raw.get("replication", {})
+    defaults = EngineSettings()
+    try:
+        return EngineSettings(
+            workers=int(section.get("workers", defaults.workers)),
+            lease_seconds=float(section.get("lease_seconds", defaults.lease_seconds)),
+            rule_settle_seconds=float(section.get("rule_settle_seconds", defaults.rule_settle_seconds)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[replication]: {exc}") from None
 
 
 def _required(entry: dict[str, Any], name: str, where: str) -> str:

@@ -6,18 +6,27 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from ferry.client.oss_client import OssClient
+from ferry.client.replica_target import RemoteTarget
 from ferry.config import FerryConfig, RegionConfig
 from ferry.core.clock import Clock, SystemClock
+from ferry.core.replication_rules import ReplicationRule
 from ferry.credentials import load_service_key
 from ferry.replication.directory import RegionDirectory
+from ferry.replication.engine import ReplicationEngine
+from ferry.replication.executor import TaskExecutor
+from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
+from ferry.replication.targets import ReplicationTarget
 from ferry.service.buckets import BucketService
 from ferry.service.objects import ObjectService
+from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
+from ferry.storage.sqlite_tasks import SqliteTaskQueue
 
 _KEY_CACHE_SECONDS = 5.0
 """How long a looked-up key is trusted before the store is asked again (revocation delay)."""
@@ -38,7 +47,10 @@ class RegionRuntime:
     buckets: BucketService
     objects: ObjectService
     rules: SqliteReplicationStore
+    queue: SqliteTaskQueue
     replication: ReplicationAdmin
+    replicas: ReplicaService
+    engine: ReplicationEngine
     service_key: AccessKey
     clock: Clock
     executor: ThreadPoolExecutor
@@ -51,11 +63,24 @@ class RegionRuntime:
         store = SqliteMetadataStore(config.data_dir / "meta.sqlite3")
         blobs = DiskBlobStore(config.data_dir)
         rules = SqliteReplicationStore(store.db)
+        queue = SqliteTaskQueue(store.db)
         service_key = load_service_key(ferry.data_dir)
         directory = RegionDirectory(config.name, ferry, store.get_bucket, rules, service_key)
         admin = ReplicationAdmin(
             config.name, ferry.catalog(), rules, directory, DurableProgress(rules, clock), clock
         )
+        replicas = ReplicaService(store, blobs, clock)
+        local = LocalTarget(store.get_bucket, blobs, replicas)
+
+        def target_for(rule: ReplicationRule) -> ReplicationTarget:
+            if rule.dest_location == config.name:
+                return local
+            dest = ferry.region(rule.dest_location)
+            return RemoteTarget(OssClient(dest.endpoint, service_key, dest.name))
+
+        executor = TaskExecutor(config.name, store, rules, blobs, target_for)
+        engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
+        store.add_change_hook(queue.on_change, engine.wake)
         return cls(
             ferry=ferry,
             config=config,
@@ -64,7 +89,10 @@ class RegionRuntime:
             buckets=BucketService(store, config.name, clock),
             objects=ObjectService(store, blobs, clock),
             rules=rules,
+            queue=queue,
             replication=admin,
+            replicas=replicas,
+            engine=engine,
             service_key=service_key,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
@@ -84,6 +112,8 @@ class RegionRuntime:
 
     async def start(self) -> None:
         """Start background work (replication workers) once the server is up."""
+        await self.engine.start()
 
     async def stop(self) -> None:
+        await self.engine.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)

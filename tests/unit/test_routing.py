@@ -51,8 +51,14 @@ ROUTING_TABLE = [
     ("GET", "b", None, "replicationProgress&rule-id=x", NO_HEADERS, Op.GetBucketReplicationProgress),
     ("GET", "b", None, "", NO_HEADERS, Op.ListObjects),
     ("GET", "b", None, "list-type=2", NO_HEADERS, Op.ListObjects),
-    ("GET", "b", None, "list-type=2&continuation-token=x&start-after=a&fetch-owner=true", NO_HEADERS,
-     Op.ListObjects),
+    (
+        "GET",
+        "b",
+        None,
+        "list-type=2&continuation-token=x&start-after=a&fetch-owner=true",
+        NO_HEADERS,
+        Op.ListObjects,
+    ),
     ("PUT", "b", "k", "", COPY, Op.CopyObject),
     ("PUT", "b", "k", "", NO_HEADERS, Op.PutObject),
     ("PUT", "b", "dir/k", "", {"content-type": "text/plain"}, Op.PutObject),
@@ -156,7 +162,9 @@ def test_unserved_subresources_are_not_implemented(
         ("GET", "b", None, "rtc"),
     ],
 )
-def test_wrong_method_is_method_not_allowed(method: str, bucket: str | None, key: str | None, query: str) -> None:
+def test_wrong_method_is_method_not_allowed(
+    method: str, bucket: str | None, key: str | None, query: str
+) -> None:
     with pytest.raises(OssError) as info:
         route(method, bucket, key, q(query), NO_HEADERS)
     assert info.value.code == "MethodNotAllowed"

@@ -9,6 +9,7 @@ import http.client
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 from urllib.parse import quote, urlsplit
 
 from ferry.core.errors import ERROR_TABLE, OssError
@@ -17,6 +18,7 @@ from ferry.protocol.xmlcodec import parse, text_of
 from ferry.storage.interfaces import AccessKey
 
 DEFAULT_TIMEOUT = 30.0
+STREAM_BLOCK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,16 @@ class OssClient:
         *,
         query: Iterable[tuple[str, str]] = (),
         headers: Mapping[str, str] | None = None,
-        body: bytes = b"",
+        body: bytes | BinaryIO = b"",
+        content_length: int | None = None,
     ) -> ClientResponse:
+        """One request; a file ``body`` is streamed (give ``content_length``), never read whole."""
         query_list = list(query)
         all_headers = {k.lower(): v for k, v in (headers or {}).items()}
-        all_headers["content-length"] = str(len(body))
+        length = len(body) if isinstance(body, bytes) else content_length
+        if length is None:
+            raise ValueError("a streamed body needs content_length")
+        all_headers["content-length"] = str(length)
         all_headers.update(
             sign_v4(
                 method,
@@ -74,7 +81,7 @@ class OssClient:
                 quote(k, safe="") + ("=" + quote(v, safe="") if v else "") for k, v in query_list
             )
         conn_cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = conn_cls(self._host, self._port, timeout=self._timeout)
+        conn = conn_cls(self._host, self._port, timeout=self._timeout, blocksize=STREAM_BLOCK)
         try:
             conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()

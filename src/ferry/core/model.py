@@ -115,3 +115,25 @@ class StagedBlob:
     size: int
     md5_hex: str
     crc64: int
+
+
+class ChangeKind(enum.StrEnum):
+    PUT = "put"
+    """A new version, an overwrite, or a metadata change (ACL, tags) of a version."""
+    DELETE_MARKER = "delete_marker"
+    DELETE = "delete"
+    """An object removed from an unversioned bucket."""
+    DELETE_VERSION = "delete_version"
+    """One version removed for good by its version id."""
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """What a committed mutation did, as the replication outbox sees it."""
+
+    kind: ChangeKind
+    version: ObjectVersion
+    """The version written, or the version removed."""
+    at: float
+    replica: bool = False
+    """The change was made by replication itself: it is never replicated again."""

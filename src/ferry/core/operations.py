@@ -52,6 +52,8 @@ class Operation(enum.Enum):
     FerryDescribeReplicationTarget = ("FerryDescribeReplicationTarget", Level.BUCKET, Access.SERVICE, None)
     FerryRegisterIncomingRule = ("FerryRegisterIncomingRule", Level.BUCKET, Access.SERVICE, None)
     FerryWithdrawIncomingRule = ("FerryWithdrawIncomingRule", Level.BUCKET, Access.SERVICE, None)
+    FerryPutReplica = ("FerryPutReplica", Level.OBJECT, Access.SERVICE, None)
+    FerryDeleteReplica = ("FerryDeleteReplica", Level.OBJECT, Access.SERVICE, None)
     PutObject = ("PutObject", Level.OBJECT, Access.WRITE, None)
     CopyObject = ("CopyObject", Level.OBJECT, Access.WRITE, "PutObject")
     GetObject = ("GetObject", Level.OBJECT, Access.READ, None)

@@ -55,6 +55,8 @@ ROUTES: Sequence[Route] = (
     Route(OBJ, "GET", "acl", Operation.GetObjectAcl),
     Route(OBJ, "GET", "objectMeta", Operation.GetObjectMeta),
     Route(OBJ, "HEAD", "objectMeta", Operation.GetObjectMeta),
+    Route(OBJ, "PUT", None, Operation.FerryPutReplica, header="x-ferry-replica-seq"),
+    Route(OBJ, "DELETE", None, Operation.FerryDeleteReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "PUT", None, Operation.CopyObject, header="x-oss-copy-source"),
     Route(OBJ, "PUT", None, Operation.PutObject),
     Route(OBJ, "GET", None, Operation.GetObject),

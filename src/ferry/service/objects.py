@@ -17,6 +17,7 @@ from ferry.core.errors import OssError
 from ferry.core.model import (
     NULL_VERSION,
     Bucket,
+    ChangeKind,
     ObjectAcl,
     ObjectVersion,
     StagedBlob,
@@ -183,7 +184,7 @@ class ObjectService:
             current = self._store.get_version(bucket.name, key, None)
             if current is None:
                 return DeleteOutcome(key, None, False)
-            return self._delete_version(bucket, key, current.version_id)
+            return self._delete_version(bucket, key, current.version_id, ChangeKind.DELETE)
         # Versioned: a delete without a version id writes a delete marker.
         result = self._store.commit_version(
             NewVersion(bucket=bucket.name, key=key, created_at=self._clock.now(), is_delete_marker=True),
@@ -192,8 +193,10 @@ class ObjectService:
         marker = self._finish(result)
         return DeleteOutcome(key, None, True, marker.version_id)
 
-    def _delete_version(self, bucket: Bucket, key: str, version_id: str) -> DeleteOutcome:
-        result = self._store.delete_version(bucket.name, key, version_id)
+    def _delete_version(
+        self, bucket: Bucket, key: str, version_id: str, kind: ChangeKind = ChangeKind.DELETE_VERSION
+    ) -> DeleteOutcome:
+        result = self._store.delete_version(bucket.name, key, version_id, kind)
         if result is None:
             if bucket.versioning is not Versioning.OFF and version_id != NULL_VERSION:
                 # Deleting a version that does not exist is a no-op that succeeds on OSS.
@@ -213,7 +216,7 @@ class ObjectService:
 
     def set_acl(self, bucket: Bucket, key: str, version_id: str | None, acl: ObjectAcl) -> ObjectVersion:
         version = self.get(bucket, key, version_id)
-        self._store.set_object_acl(bucket.name, key, version.version_id, acl)
+        self._store.set_object_acl(bucket.name, key, version.version_id, acl, self._clock.now())
         return version
 
     # --- reads --------------------------------------------------------------

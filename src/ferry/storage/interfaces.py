@@ -8,11 +8,29 @@ every adapter must do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ferry.core.model import Bucket, BucketAcl, ObjectAcl, ObjectVersion, Versioning
+from ferry.core.model import Bucket, BucketAcl, ChangeKind, ObjectAcl, ObjectChange, ObjectVersion, Versioning
+
+ChangeHook = Callable[[sqlite3.Connection, ObjectChange], bool]
+"""Runs inside the transaction that commits a change; True when it queued follow-up work.
+
+This is the transactional outbox: whatever a hook writes commits or rolls back
+together with the object change itself.
+"""
+
+
+@dataclass(frozen=True)
+class ReplicaWrite:
+    """Where a replicated change comes from, so the destination can order and dedupe it."""
+
+    source: str
+    """``<region>/<bucket>`` of the source."""
+    seq: int
+    """The source's change sequence: a larger one is a later change of the key."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +105,29 @@ class MetadataStore(Protocol):
         ...
 
     def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult: ...
-    def delete_version(self, bucket: str, key: str, version_id: str) -> CommitResult | None:
+    def delete_version(
+        self, bucket: str, key: str, version_id: str, kind: ChangeKind = ChangeKind.DELETE_VERSION
+    ) -> CommitResult | None:
         """Remove one version for good; the next newest becomes latest.  None when absent."""
         ...
 
-    def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl) -> None: ...
+    def add_change_hook(self, hook: ChangeHook, on_queued: Callable[[], None]) -> None:
+        """Run ``hook`` in every mutating transaction; ``on_queued`` after a commit that queued work."""
+        ...
+
+    def commit_replica(
+        self, new: NewVersion, versioning: Versioning, origin: ReplicaWrite
+    ) -> CommitResult | None:
+        """Apply a replicated version unless a later change of the key was applied already (None)."""
+        ...
+
+    def delete_replica(
+        self, bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite, at: float
+    ) -> CommitResult | None:
+        """Apply a replicated delete unless a later change of the key was applied already."""
+        ...
+
+    def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None: ...
     def list_latest(self, bucket: str, prefix: str, after: str, limit: int) -> list[ObjectVersion]:
         """Latest non-deleted versions with ``key > after`` and the prefix, in key order."""
         ...

@@ -11,22 +11,32 @@ import base64
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from ferry.core.errors import OssError
 from ferry.core.model import (
     NULL_VERSION,
     Bucket,
     BucketAcl,
+    ChangeKind,
     ObjectAcl,
+    ObjectChange,
     ObjectType,
     ObjectVersion,
     ReplicationState,
     StorageClass,
     Versioning,
 )
-from ferry.storage.interfaces import AccessKey, BucketStats, CommitResult, NewVersion
+from ferry.storage.interfaces import (
+    AccessKey,
+    BucketStats,
+    ChangeHook,
+    CommitResult,
+    NewVersion,
+    ReplicaWrite,
+)
 from ferry.storage.sqlite_db import SqliteDatabase
 
 SCHEMA = """
@@ -64,10 +74,19 @@ CREATE TABLE IF NOT EXISTS versions (
     object_type      TEXT NOT NULL,
     tags             TEXT NOT NULL,
     replication      TEXT NOT NULL,
-    owner_id         TEXT NOT NULL
+    owner_id         TEXT NOT NULL,
+    source_seq       INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, version_id);
 CREATE INDEX IF NOT EXISTS versions_latest ON versions (bucket, key) WHERE is_latest = 1;
+-- The newest replicated change applied per key and source: older retries are dropped.
+CREATE TABLE IF NOT EXISTS replica_keys (
+    bucket      TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    applied_seq INTEGER NOT NULL,
+    PRIMARY KEY (bucket, key, source)
+);
 """
 
 _VERSION_COLUMNS = (
@@ -122,12 +141,34 @@ def _dumps(pairs: tuple[tuple[str, str], ...] | Mapping[str, str]) -> str:
     return json.dumps(dict(pairs), sort_keys=True, ensure_ascii=False)
 
 
+T = TypeVar("T")
+Pending = list[Callable[[], None]]
+
+
 class SqliteMetadataStore:
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.db = SqliteDatabase(path, synchronous=synchronous)
         self.db.executescript(SCHEMA)
         self._conn = self.db.conn
         self._write = self.db.write
+        self._hooks: list[tuple[ChangeHook, Callable[[], None]]] = []
+
+    def add_change_hook(self, hook: ChangeHook, on_queued: Callable[[], None]) -> None:
+        self._hooks.append((hook, on_queued))
+
+    def _mutate(self, fn: Callable[[sqlite3.Connection, Pending], T]) -> T:
+        """Run ``fn`` in a write transaction; wake whoever it queued work for after the commit."""
+        pending: Pending = []
+        with self._write() as db:
+            result = fn(db, pending)
+        for notify in dict.fromkeys(pending):
+            notify()
+        return result
+
+    def _changed(self, db: sqlite3.Connection, pending: Pending, change: ObjectChange) -> None:
+        for hook, on_queued in self._hooks:
+            if hook(db, change):
+                pending.append(on_queued)
 
     def close(self) -> None:
         self.db.close()
@@ -237,11 +278,17 @@ class SqliteMetadataStore:
         return _row_to_version(row) if row else None
 
     def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult:
-        with self._write() as db:
-            return self._commit_version(db, new, versioning)
+        return self._mutate(lambda db, pending: self._commit_version(db, pending, new, versioning))
 
     def _commit_version(
-        self, db: sqlite3.Connection, new: NewVersion, versioning: Versioning
+        self,
+        db: sqlite3.Connection,
+        pending: Pending,
+        new: NewVersion,
+        versioning: Versioning,
+        *,
+        latest: bool = True,
+        source_seq: int = 0,
     ) -> CommitResult:
         freed: list[str] = []
         if new.version_id is not None:
@@ -263,18 +310,20 @@ class SqliteMetadataStore:
                 "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
                 (new.bucket, new.key, version_id),
             )
-        db.execute(
-            "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
-            (new.bucket, new.key),
-        )
+        if latest:
+            db.execute(
+                "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+                (new.bucket, new.key),
+            )
         cur = db.execute(
-            f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}) "
-            "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}, source_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.bucket,
                 new.key,
                 version_id,
                 new.created_at,
+                int(latest),
                 int(new.is_delete_marker),
                 new.size,
                 new.etag,
@@ -288,37 +337,173 @@ class SqliteMetadataStore:
                 _dumps(new.tags),
                 ReplicationState.REPLICA.value if new.replica else ReplicationState.NONE.value,
                 new.owner_id,
+                source_seq,
             ),
         )
-        row = db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (cur.lastrowid,)
-        ).fetchone()
+        seq = cur.lastrowid
+        select = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?"
+        written = _row_to_version(db.execute(select, (seq,)).fetchone())
+        kind = ChangeKind.DELETE_MARKER if new.is_delete_marker else ChangeKind.PUT
+        self._changed(db, pending, ObjectChange(kind, written, new.created_at, replica=new.replica))
+        # Read again: a hook may have marked the version (replication PENDING).
+        row = db.execute(select, (seq,)).fetchone()
         return CommitResult(version=_row_to_version(row), freed_blob_ids=freed)
 
-    def delete_version(self, bucket: str, key: str, version_id: str) -> CommitResult | None:
-        with self._write() as db:
-            row = db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                (bucket, key, version_id),
-            ).fetchone()
-            if row is None:
-                return None
-            gone = _row_to_version(row)
-            db.execute("DELETE FROM versions WHERE seq = ?", (gone.seq,))
-            if gone.is_latest:
-                db.execute(
-                    "UPDATE versions SET is_latest = 1 WHERE seq = "
-                    "(SELECT max(seq) FROM versions WHERE bucket = ? AND key = ?)",
-                    (bucket, key),
-                )
-            return CommitResult(version=gone, freed_blob_ids=[gone.blob_id] if gone.blob_id else [])
+    def delete_version(
+        self, bucket: str, key: str, version_id: str, kind: ChangeKind = ChangeKind.DELETE_VERSION
+    ) -> CommitResult | None:
+        return self._mutate(
+            lambda db, pending: self._delete_version(db, pending, bucket, key, version_id, kind)
+        )
 
-    def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl) -> None:
-        with self._write() as db:
+    def _delete_version(
+        self,
+        db: sqlite3.Connection,
+        pending: Pending,
+        bucket: str,
+        key: str,
+        version_id: str,
+        kind: ChangeKind,
+        *,
+        replica: bool = False,
+        at: float | None = None,
+    ) -> CommitResult | None:
+        row = db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            (bucket, key, version_id),
+        ).fetchone()
+        if row is None:
+            return None
+        gone = _row_to_version(row)
+        db.execute("DELETE FROM versions WHERE seq = ?", (gone.seq,))
+        if gone.is_latest:
+            db.execute(
+                "UPDATE versions SET is_latest = 1 WHERE seq = "
+                "(SELECT max(seq) FROM versions WHERE bucket = ? AND key = ?)",
+                (bucket, key),
+            )
+        self._changed(
+            db, pending, ObjectChange(kind, gone, at if at is not None else gone.created_at, replica)
+        )
+        return CommitResult(version=gone, freed_blob_ids=[gone.blob_id] if gone.blob_id else [])
+
+    def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None:
+        def change(db: sqlite3.Connection, pending: Pending) -> None:
             db.execute(
                 "UPDATE versions SET acl = ? WHERE bucket = ? AND key = ? AND version_id = ?",
                 (acl.value, bucket, key, version_id),
             )
+            row = db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, version_id),
+            ).fetchone()
+            if row is not None:
+                version = _row_to_version(row)
+                self._changed(db, pending, ObjectChange(ChangeKind.PUT, version, at))
+
+        self._mutate(change)
+
+    # --- replicas (the destination side of replication) ------------------------
+
+    def _applied_seq(self, db: sqlite3.Connection, bucket: str, key: str, source: str) -> int:
+        row = db.execute(
+            "SELECT applied_seq FROM replica_keys WHERE bucket = ? AND key = ? AND source = ?",
+            (bucket, key, source),
+        ).fetchone()
+        return int(row["applied_seq"]) if row else 0
+
+    def _set_applied(self, db: sqlite3.Connection, bucket: str, key: str, origin: ReplicaWrite) -> None:
+        db.execute(
+            "INSERT INTO replica_keys VALUES (?, ?, ?, ?) ON CONFLICT (bucket, key, source) "
+            "DO UPDATE SET applied_seq = max(applied_seq, excluded.applied_seq)",
+            (bucket, key, origin.source, origin.seq),
+        )
+
+    def commit_replica(
+        self, new: NewVersion, versioning: Versioning, origin: ReplicaWrite
+    ) -> CommitResult | None:
+        return self._mutate(lambda db, pending: self._commit_replica(db, pending, new, versioning, origin))
+
+    def _commit_replica(
+        self,
+        db: sqlite3.Connection,
+        pending: Pending,
+        new: NewVersion,
+        versioning: Versioning,
+        origin: ReplicaWrite,
+    ) -> CommitResult | None:
+        applied = self._applied_seq(db, new.bucket, new.key, origin.source)
+        if new.version_id is None or new.version_id == NULL_VERSION:
+            if origin.seq <= applied:
+                return None  # a later change of this key is already here
+            self._set_applied(db, new.bucket, new.key, origin)
+            return self._commit_version(db, pending, new, versioning, source_seq=origin.seq)
+        existing = db.execute(
+            "SELECT seq, source_seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            (new.bucket, new.key, new.version_id),
+        ).fetchone()
+        if existing is not None:
+            if existing["source_seq"] >= origin.seq:
+                return None
+            # The same version again with a later change: its metadata (ACL, tags) changed.
+            db.execute(
+                "UPDATE versions SET acl = ?, tags = ?, user_meta = ?, content_headers = ?, source_seq = ? "
+                "WHERE seq = ?",
+                (
+                    new.acl.value,
+                    _dumps(new.tags),
+                    _dumps(new.user_meta),
+                    _dumps(new.content_headers),
+                    origin.seq,
+                    existing["seq"],
+                ),
+            )
+            self._set_applied(db, new.bucket, new.key, origin)
+            row = db.execute(
+                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (existing["seq"],)
+            ).fetchone()
+            return CommitResult(
+                version=_row_to_version(row), freed_blob_ids=[new.blob_id] if new.blob_id else []
+            )
+        # A version replicated late (after a newer one) is kept, but does not become latest.
+        latest = origin.seq > applied
+        self._set_applied(db, new.bucket, new.key, origin)
+        return self._commit_version(db, pending, new, versioning, latest=latest, source_seq=origin.seq)
+
+    def delete_replica(
+        self, bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite, at: float
+    ) -> CommitResult | None:
+        def apply(db: sqlite3.Connection, pending: Pending) -> CommitResult | None:
+            applied = self._applied_seq(db, bucket, key, origin.source)
+            if kind is ChangeKind.DELETE_VERSION and version_id is not None:
+                return self._delete_version(db, pending, bucket, key, version_id, kind, replica=True, at=at)
+            if kind is ChangeKind.DELETE:
+                if origin.seq <= applied:
+                    return None
+                self._set_applied(db, bucket, key, origin)
+                return self._delete_version(db, pending, bucket, key, NULL_VERSION, kind, replica=True, at=at)
+            # A delete marker, with the source's version id.
+            marker_id = version_id or NULL_VERSION
+            if db.execute(
+                "SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, marker_id),
+            ).fetchone():
+                return None
+            marker = NewVersion(
+                bucket=bucket,
+                key=key,
+                created_at=at,
+                is_delete_marker=True,
+                version_id=marker_id,
+                replica=True,
+            )
+            latest = origin.seq > applied
+            self._set_applied(db, bucket, key, origin)
+            return self._commit_version(
+                db, pending, marker, Versioning.ENABLED, latest=latest, source_seq=origin.seq
+            )
+
+        return self._mutate(apply)
 
     def list_latest(self, bucket: str, prefix: str, after: str, limit: int) -> list[ObjectVersion]:
         upper = prefix_upper_bound(prefix)

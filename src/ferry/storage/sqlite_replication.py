@@ -159,6 +159,14 @@ class SqliteReplicationStore:
         )
         return [_stored(r) for r in rows]
 
+    def get_rule(self, bucket: str, rule_id: str) -> ReplicationRule | None:
+        row = (
+            self.db.conn()
+            .execute("SELECT * FROM replication_rules WHERE bucket = ? AND rule_id = ?", (bucket, rule_id))
+            .fetchone()
+        )
+        return _stored(row).rule if row else None
+
     def all_rules(self) -> list[StoredRule]:
         rows = (
             self.db.conn().execute("SELECT * FROM replication_rules ORDER BY bucket, created_at").fetchall()
@@ -226,20 +234,29 @@ class SqliteReplicationStore:
     # --- progress -------------------------------------------------------------
 
     def historical_fraction(self, bucket: str, rule_id: str) -> float:
-        row = (
-            self.db.conn()
-            .execute(
-                "SELECT cursor_seq, end_seq, total, done FROM replication_backfill "
-                "WHERE bucket = ? AND rule_id = ?",
-                (bucket, rule_id),
-            )
-            .fetchone()
-        )
+        """Share of the historical objects at the destination.
+
+        1.0 only once the scan is complete and no historical copy is left; objects
+        deleted at the source before their turn never count as done, so until then
+        the fraction is capped just below 1.
+        """
+        db = self.db.conn()
+        row = db.execute(
+            "SELECT cursor_seq, end_seq, total, done FROM replication_backfill "
+            "WHERE bucket = ? AND rule_id = ?",
+            (bucket, rule_id),
+        ).fetchone()
         if row is None:
             return 0.0
+        left = db.execute(
+            "SELECT 1 FROM replication_tasks WHERE bucket = ? AND rule_id = ? AND historical = 1 LIMIT 1",
+            (bucket, rule_id),
+        ).fetchone()
+        if row["cursor_seq"] >= row["end_seq"] and left is None:
+            return 1.0
         if row["total"] == 0:
-            return 1.0 if row["cursor_seq"] >= row["end_seq"] else 0.0
-        return min(1.0, float(row["done"]) / float(row["total"]))
+            return 0.0
+        return min(0.99, float(row["done"]) / float(row["total"]))
 
     def oldest_pending_change(self, bucket: str, rule_id: str) -> float | None:
         """When the oldest change not yet at the destination was committed (historical copies excluded)."""

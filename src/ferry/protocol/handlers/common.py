@@ -61,3 +61,8 @@ def storage_class(value: str | None) -> StorageClass | None:
 
 def endpoints(rt: RegionRuntime) -> Endpoints:
     return Endpoints(extranet=rt.config.endpoint, intranet=rt.config.endpoint)
+
+
+def content_length(ctx: RequestContext) -> int | None:
+    raw = ctx.header("content-length")
+    return int(raw) if raw is not None and raw.isdigit() else None

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote
 from ferry.core.errors import OssError
 from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectVersion, Versioning
 from ferry.protocol import documents as docs
-from ferry.protocol.handlers.common import bucket_name, object_acl, object_key, storage_class
+from ferry.protocol.handlers.common import bucket_name, content_length, object_acl, object_key, storage_class
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.ranges import ByteRange, parse_range
 from ferry.region import RegionRuntime
@@ -98,7 +98,7 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     key = object_key(ctx)
     attrs = attrs_from_headers(ctx.headers)
     bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
-    staged = await stage_stream(rt.blobs, ctx.body_chunks(), ctx.run, expected_length=_content_length(ctx))
+    staged = await stage_stream(rt.blobs, ctx.body_chunks(), ctx.run, expected_length=content_length(ctx))
     version = await ctx.run(
         rt.objects.put,
         bucket,
@@ -110,11 +110,6 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
         forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
     )
     return _write_response(version, bucket)
-
-
-def _content_length(ctx: RequestContext) -> int | None:
-    raw = ctx.header("content-length")
-    return int(raw) if raw is not None and raw.isdigit() else None
 
 
 def _write_response(version: ObjectVersion, bucket: Bucket) -> Response:

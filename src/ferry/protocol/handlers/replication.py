@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 
 from ferry.core.errors import OssError
 from ferry.core.operations import Operation
+from ferry.protocol import replica_wire
 from ferry.protocol import replication_xml as rx
-from ferry.protocol.handlers.common import bucket_name
+from ferry.protocol.handlers.common import bucket_name, content_length, object_key
+from ferry.protocol.handlers.objects import attrs_from_headers
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.internal_docs import encode_target_facts, parse_incoming
 from ferry.region import RegionRuntime
 from ferry.replication.directory import local_facts
+from ferry.service.staging import stage_stream
 
 
 async def put_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
@@ -85,6 +88,25 @@ async def withdraw_incoming(ctx: RequestContext, rt: RegionRuntime) -> Response:
     return Response()
 
 
+async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    origin = replica_wire.origin_of(ctx.headers)
+    plain = attrs_from_headers(ctx.headers)
+    attrs = replica_wire.attrs_of(ctx.headers, plain.content_headers, plain.user_meta)
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    staged = await stage_stream(rt.blobs, ctx.body_chunks(), ctx.run, expected_length=content_length(ctx))
+    applied = await ctx.run(rt.replicas.put, bucket, object_key(ctx), staged, attrs, origin)
+    return Response().header("x-ferry-replica-applied", "true" if applied else "false")
+
+
+async def delete_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    origin = replica_wire.origin_of(ctx.headers)
+    kind = replica_wire.kind_of(ctx.headers)
+    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    version_id = ctx.header(replica_wire.VERSION_ID)
+    applied = await ctx.run(rt.replicas.delete, bucket, object_key(ctx), kind, version_id, origin)
+    return Response(status=204).header("x-ferry-replica-applied", "true" if applied else "false")
+
+
 HANDLERS: dict[Operation, Callable[[RequestContext, RegionRuntime], Awaitable[Response]]] = {
     Operation.PutBucketReplication: put_bucket_replication,
     Operation.GetBucketReplication: get_bucket_replication,
@@ -95,4 +117,6 @@ HANDLERS: dict[Operation, Callable[[RequestContext, RegionRuntime], Awaitable[Re
     Operation.FerryDescribeReplicationTarget: describe_target,
     Operation.FerryRegisterIncomingRule: register_incoming,
     Operation.FerryWithdrawIncomingRule: withdraw_incoming,
+    Operation.FerryPutReplica: put_replica,
+    Operation.FerryDeleteReplica: delete_replica,
 }

@@ -1,0 +1,162 @@
+"""The replication engine of one region: rule life cycle, backfill, and the worker pool.
+
+Workers claim tasks with a lease from the durable queue, execute them and
+acknowledge; a failure re-queues the task with backoff.  Everything the engine
+knows is in the database, so a killed process resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import ParamSpec, TypeVar
+
+from ferry.core.clock import Clock
+from ferry.core.replication_rules import RuleStatus
+from ferry.core.replication_task import ReplicationTask
+from ferry.replication.executor import TaskExecutor
+from ferry.replication.settings import EngineSettings
+from ferry.service.replication_admin import TargetDirectory
+from ferry.storage.sqlite_replication import IncomingRule, SqliteReplicationStore
+from ferry.storage.sqlite_tasks import SqliteTaskQueue
+
+log = logging.getLogger("ferry.replication")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class ReplicationEngine:
+    def __init__(
+        self,
+        region: str,
+        rules: SqliteReplicationStore,
+        queue: SqliteTaskQueue,
+        executor: TaskExecutor,
+        directory: TargetDirectory,
+        clock: Clock,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self._region = region
+        self._rules = rules
+        self._queue = queue
+        self._executor = executor
+        self._directory = directory
+        self._clock = clock
+        self.settings = settings or EngineSettings()
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.settings.workers + 2, thread_name_prefix="ferry-repl"
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifetime -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._housekeeping(), name="replication-housekeeping")]
+        self._tasks += [
+            asyncio.create_task(self._worker(), name=f"replication-worker-{i}")
+            for i in range(self.settings.workers)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def wake(self) -> None:
+        """Called (from any thread) after a commit queued replication work."""
+        loop, event = self._loop, self._wakeup
+        if loop is not None and event is not None:
+            loop.call_soon_threadsafe(event.set)
+
+    async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._pool, partial(fn, *args, **kwargs))
+
+    # --- workers --------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            try:
+                tasks = await self._run(self._queue.claim, self._clock.now(), 1, self.settings.lease_seconds)
+            except Exception:
+                log.exception("claiming replication tasks failed")
+                tasks = []
+            if not tasks:
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
+                continue
+            for task in tasks:
+                await self._process(task)
+
+    async def _process(self, task: ReplicationTask) -> None:
+        try:
+            await self._run(self._executor.execute, task)
+        except Exception as exc:
+            log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, exc)
+            await self._run(self._queue.fail, task, f"{type(exc).__name__}: {exc}", self._clock.now())
+            return
+        await self._run(self._queue.ack, task)
+
+    async def run_until_idle(self, timeout: float = 30.0) -> None:
+        """Testing aid: wait until no task is due (bounded by ``timeout``)."""
+        deadline = self._clock.now() + timeout
+        while self._clock.now() < deadline:
+            due = await self._run(self._queue.next_due)
+            if due is None:
+                return
+            await asyncio.sleep(0.05)
+
+    # --- rule life cycle and backfill -----------------------------------------
+
+    async def _housekeeping(self) -> None:
+        while True:
+            try:
+                await self._run(self.housekeeping_once)
+            except Exception:
+                log.exception("replication housekeeping failed")
+            await asyncio.sleep(self.settings.housekeeping_seconds)
+
+    def housekeeping_once(self) -> None:
+        now = self._clock.now()
+        settle = self.settings.rule_settle_seconds
+        for stored in self._rules.rules_in_status(RuleStatus.STARTING):
+            if now - stored.status_changed_at >= settle:
+                self._queue.take_rule(stored.bucket, stored.rule, now)
+        queued = False
+        for stored in self._rules.rules_in_status(RuleStatus.DOING):
+            for _ in range(self.settings.backfill_batches_per_tick):
+                count, more = self._queue.backfill_step(stored.bucket, stored.rule, now)
+                queued = queued or count > 0
+                if not more:
+                    break
+        for stored in self._rules.rules_in_status(RuleStatus.CLOSING):
+            if now - stored.status_changed_at >= settle:
+                self._close(
+                    stored.bucket, stored.rule.rule_id, stored.rule.dest_bucket, stored.rule.dest_location
+                )
+        if queued:
+            self.wake()
+
+    def _close(self, bucket: str, rule_id: str, dest_bucket: str, dest_location: str) -> None:
+        # Withdraw at the destination first: if it is unreachable the rule stays closing and
+        # this is tried again, so the destination never keeps counting a rule that is gone.
+        try:
+            self._directory.withdraw(dest_location, IncomingRule(dest_bucket, self._region, bucket, rule_id))
+        except Exception as exc:
+            log.info("withdrawing rule %s at %s failed, will retry: %s", rule_id, dest_location, exc)
+            return
+        self._rules.remove_rule(bucket, rule_id)

@@ -1,0 +1,299 @@
+"""The durable replication queue: the outbox hook, leases, retries, and the backfill cursor.
+
+Every task is one row from the moment the change that caused it commits
+(the hook runs inside that transaction) until the destination has it; nothing
+of replication lives only in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from ferry.core.model import ChangeKind, ObjectChange, ReplicationState
+from ferry.core.replication_decide import decide
+from ferry.core.replication_rules import ReplicationRule, RuleStatus, rule_matches
+from ferry.core.replication_task import (
+    FAILED_AFTER_ATTEMPTS,
+    ReplicationTask,
+    TaskState,
+    backoff_seconds,
+)
+from ferry.storage.sqlite_db import SqliteDatabase
+from ferry.storage.sqlite_replication import rule_from_json
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS replication_counter (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO replication_counter VALUES (1, 0);
+CREATE INDEX IF NOT EXISTS tasks_order ON replication_tasks (historical, rtc DESC, id);
+"""
+
+BACKFILL_BATCH = 500
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    pending: int
+    failed: int
+
+
+def _task(row: sqlite3.Row) -> ReplicationTask:
+    return ReplicationTask(
+        id=row["id"],
+        bucket=row["bucket"],
+        rule_id=row["rule_id"],
+        key=row["key"],
+        version_id=row["version_id"],
+        source_seq=row["source_seq"],
+        kind=ChangeKind(row["kind"]),
+        historical=bool(row["historical"]),
+        rtc=bool(row["rtc"]),
+        created_at=row["created_at"],
+        state=TaskState(row["state"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+    )
+
+
+def _rules_of(db: sqlite3.Connection, bucket: str) -> list[ReplicationRule]:
+    rows = db.execute("SELECT rule, status FROM replication_rules WHERE bucket = ?", (bucket,)).fetchall()
+    return [rule_from_json(r["rule"], r["status"]) for r in rows]
+
+
+def _next_seq(db: sqlite3.Connection) -> int:
+    row = db.execute(
+        "UPDATE replication_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+    ).fetchone()
+    return int(row["value"])
+
+
+def _insert_task(
+    db: sqlite3.Connection,
+    *,
+    bucket: str,
+    rule_id: str,
+    key: str,
+    version_id: str,
+    kind: ChangeKind,
+    historical: bool,
+    rtc: bool,
+    at: float,
+) -> None:
+    db.execute(
+        "INSERT INTO replication_tasks (bucket, rule_id, key, version_id, source_seq, kind, historical, rtc, "
+        "created_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            bucket,
+            rule_id,
+            key,
+            version_id,
+            _next_seq(db),
+            kind.value,
+            int(historical),
+            int(rtc),
+            at,
+            TaskState.PENDING.value,
+            at,
+        ),
+    )
+
+
+class SqliteTaskQueue:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+        db.executescript(SCHEMA)
+
+    # --- the outbox hook ------------------------------------------------------
+
+    def on_change(self, db: sqlite3.Connection, change: ObjectChange) -> bool:
+        """Queue a task per matching rule, in the transaction that commits ``change``."""
+        specs = decide(change, _rules_of(db, change.version.bucket))
+        for spec in specs:
+            _insert_task(
+                db,
+                bucket=change.version.bucket,
+                rule_id=spec.rule_id,
+                key=change.version.key,
+                version_id=change.version.version_id,
+                kind=spec.kind,
+                historical=False,
+                rtc=spec.rtc,
+                at=change.at,
+            )
+        if specs and change.kind is not ChangeKind.DELETE and change.kind is not ChangeKind.DELETE_VERSION:
+            db.execute(
+                "UPDATE versions SET replication = ? WHERE seq = ?",
+                (ReplicationState.PENDING.value, change.version.seq),
+            )
+        return bool(specs)
+
+    # --- workers --------------------------------------------------------------
+
+    def claim(self, now: float, limit: int, lease_seconds: float) -> list[ReplicationTask]:
+        """Lease up to ``limit`` due tasks, RTC first, historical last, oldest first, and at most
+        one per key (the oldest pending), so the changes of a key reach the destination in order."""
+        with self.db.write() as db:
+            rows = db.execute(
+                "SELECT * FROM replication_tasks t WHERE t.next_attempt_at <= ? AND t.lease_until <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM replication_tasks o WHERE o.bucket = t.bucket "
+                "AND o.rule_id = t.rule_id AND o.key = t.key AND o.id < t.id AND o.state = 'pending') "
+                "ORDER BY t.historical, t.rtc DESC, t.id LIMIT ?",
+                (now, now, limit),
+            ).fetchall()
+            tasks = [_task(r) for r in rows]
+            db.executemany(
+                "UPDATE replication_tasks SET lease_until = ? WHERE id = ?",
+                [(now + lease_seconds, t.id) for t in tasks],
+            )
+        return tasks
+
+    def ack(self, task: ReplicationTask) -> None:
+        """The destination has the change (or a later one): the task is done."""
+        with self.db.write() as db:
+            gone = db.execute("DELETE FROM replication_tasks WHERE id = ?", (task.id,)).rowcount
+            if not gone:
+                return  # the rule was removed meanwhile
+            if task.historical:
+                db.execute(
+                    "UPDATE replication_backfill SET done = done + 1 WHERE bucket = ? AND rule_id = ?",
+                    (task.bucket, task.rule_id),
+                )
+            self._refresh_status(db, task)
+
+    def fail(self, task: ReplicationTask, error: str, now: float) -> None:
+        """Retry later with capped, jittered backoff; after a few attempts the task shows as FAILED."""
+        attempts = task.attempts + 1
+        state = TaskState.FAILED if attempts >= FAILED_AFTER_ATTEMPTS else TaskState.PENDING
+        with self.db.write() as db:
+            db.execute(
+                "UPDATE replication_tasks SET attempts = ?, state = ?, next_attempt_at = ?, lease_until = 0, "
+                "last_error = ? WHERE id = ?",
+                (attempts, state.value, now + backoff_seconds(attempts), error[:1000], task.id),
+            )
+            if state is TaskState.FAILED:
+                self._refresh_status(db, task)
+
+    def _refresh_status(self, db: sqlite3.Connection, task: ReplicationTask) -> None:
+        if task.kind in (ChangeKind.DELETE, ChangeKind.DELETE_VERSION):
+            return
+        left = db.execute(
+            "SELECT count(*) AS n, sum(state = 'failed') AS failed FROM replication_tasks "
+            "WHERE bucket = ? AND key = ? AND version_id = ?",
+            (task.bucket, task.key, task.version_id),
+        ).fetchone()
+        if left["failed"]:
+            status = ReplicationState.FAILED
+        elif left["n"] == 0:
+            status = ReplicationState.COMPLETED
+        else:
+            status = ReplicationState.PENDING
+        db.execute(
+            "UPDATE versions SET replication = ? WHERE bucket = ? AND key = ? AND version_id = ? "
+            "AND replication != ?",
+            (status.value, task.bucket, task.key, task.version_id, ReplicationState.REPLICA.value),
+        )
+
+    def retry_failed(self, bucket: str | None = None) -> int:
+        """Make every FAILED task (of one bucket, or all) due now; returns how many."""
+        with self.db.write() as db:
+            cur = db.execute(
+                "UPDATE replication_tasks SET state = 'pending', next_attempt_at = 0, lease_until = 0 "
+                "WHERE state = 'failed' AND (? IS NULL OR bucket = ?)",
+                (bucket, bucket),
+            )
+            return cur.rowcount
+
+    def counts(self, bucket: str, rule_id: str) -> QueueCounts:
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT count(*) AS n, coalesce(sum(state = 'failed'), 0) AS failed FROM replication_tasks "
+                "WHERE bucket = ? AND rule_id = ?",
+                (bucket, rule_id),
+            )
+            .fetchone()
+        )
+        return QueueCounts(pending=int(row["n"]) - int(row["failed"]), failed=int(row["failed"]))
+
+    def next_due(self) -> float | None:
+        row = self.db.conn().execute("SELECT min(next_attempt_at) AS t FROM replication_tasks").fetchone()
+        return float(row["t"]) if row["t"] is not None else None
+
+    # --- historical objects -----------------------------------------------------
+
+    def take_rule(self, bucket: str, rule: ReplicationRule, now: float) -> None:
+        """starting -> doing: fix the backfill's end point and total, in one transaction."""
+        with self.db.write() as db:
+            end = db.execute(
+                "SELECT coalesce(max(seq), 0) AS s FROM versions WHERE bucket = ?", (bucket,)
+            ).fetchone()
+            end_seq = int(end["s"])
+            total = 0
+            if rule.historical_enabled:
+                rows = db.execute(
+                    "SELECT key, is_delete_marker, replication FROM versions WHERE bucket = ? AND seq <= ?",
+                    (bucket, end_seq),
+                )
+                total = sum(1 for r in rows if self._backfills(rule, r))
+            db.execute(
+                "INSERT OR REPLACE INTO replication_backfill VALUES (?, ?, ?, ?, ?, 0)",
+                (bucket, rule.rule_id, 0 if rule.historical_enabled else end_seq, end_seq, total),
+            )
+            db.execute(
+                "UPDATE replication_rules SET status = ?, status_changed_at = ? "
+                "WHERE bucket = ? AND rule_id = ?",
+                (RuleStatus.DOING.value, now, bucket, rule.rule_id),
+            )
+
+    @staticmethod
+    def _backfills(rule: ReplicationRule, row: sqlite3.Row) -> bool:
+        if row["replication"] == ReplicationState.REPLICA.value or not rule_matches(rule, row["key"]):
+            return False
+        return not row["is_delete_marker"] or rule.replicates_deletes
+
+    def backfill_step(
+        self, bucket: str, rule: ReplicationRule, now: float, batch: int = BACKFILL_BATCH
+    ) -> tuple[int, bool]:
+        """Queue the next batch of historical objects: (tasks queued, whether more remain).
+
+        The cursor moves in the same transaction as the tasks it queued, so a
+        crash repeats no batch and skips none.
+        """
+        with self.db.write() as db:
+            state = db.execute(
+                "SELECT cursor_seq, end_seq FROM replication_backfill WHERE bucket = ? AND rule_id = ?",
+                (bucket, rule.rule_id),
+            ).fetchone()
+            if state is None or state["cursor_seq"] >= state["end_seq"]:
+                return 0, False
+            rows = db.execute(
+                "SELECT seq, key, version_id, is_delete_marker, replication FROM versions "
+                "WHERE bucket = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                (bucket, state["cursor_seq"], state["end_seq"], batch),
+            ).fetchall()
+            cursor = state["end_seq"] if len(rows) < batch else rows[-1]["seq"]
+            queued = 0
+            for row in rows:
+                if not self._backfills(rule, row):
+                    continue
+                queued += 1
+                kind = ChangeKind.DELETE_MARKER if row["is_delete_marker"] else ChangeKind.PUT
+                _insert_task(
+                    db,
+                    bucket=bucket,
+                    rule_id=rule.rule_id,
+                    key=row["key"],
+                    version_id=row["version_id"],
+                    kind=kind,
+                    historical=True,
+                    rtc=False,
+                    at=now,
+                )
+            db.execute(
+                "UPDATE replication_backfill SET cursor_seq = ? WHERE bucket = ? AND rule_id = ?",
+                (cursor, bucket, rule.rule_id),
+            )
+            return queued, cursor < state["end_seq"]

@@ -54,8 +54,12 @@ def sign(
 ) -> dict[str, str]:
     """The headers oss2 would sign this request with."""
     req = oss2.http.Request(
-        method, "http://unused", params=dict(params or {}), headers=dict(headers or {}),
-        region="cn-hangzhou", product="oss",
+        method,
+        "http://unused",
+        params=dict(params or {}),
+        headers=dict(headers or {}),
+        region="cn-hangzhou",
+        product="oss",
     )
     auth = oss2.AuthV4(access_key_id, secret) if v4 else oss2.Auth(access_key_id, secret)
     auth._sign_request(req, bucket, key)
@@ -76,11 +80,15 @@ def send(
 ) -> requests.Response:
     b = env.bucket if bucket is None else bucket
     all_headers = sign(method, b, key, v4=v4, params=params, headers=headers, **signing)
-    return requests.request(method, env.url(b, key), params=params, headers=all_headers, data=data, timeout=10)
+    return requests.request(
+        method, env.url(b, key), params=params, headers=all_headers, data=data, timeout=10
+    )
 
 
 def presigned(env: Env, key: str, *, v4: bool, expires: int, **bucket_args: Any) -> str:
-    auth = oss2.AuthV4(ACCESS_KEY_ID, ACCESS_KEY_SECRET) if v4 else oss2.Auth(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    auth = (
+        oss2.AuthV4(ACCESS_KEY_ID, ACCESS_KEY_SECRET) if v4 else oss2.Auth(ACCESS_KEY_ID, ACCESS_KEY_SECRET)
+    )
     b = oss2.Bucket(auth, env.endpoint, env.bucket, region="cn-hangzhou" if v4 else None, **bucket_args)
     return str(b.sign_url("GET", key, expires))
 
@@ -96,7 +104,9 @@ class _PastDatetime(datetime):
 
 
 def _skewed_v1(env: Env, monkeypatch: pytest.MonkeyPatch) -> requests.Response:
-    monkeypatch.setattr(oss2.auth.utils, "http_date", lambda *a: formatdate(time.time() - 20 * 60, usegmt=True))
+    monkeypatch.setattr(
+        oss2.auth.utils, "http_date", lambda *a: formatdate(time.time() - 20 * 60, usegmt=True)
+    )
     return send(env, "GET", key=KEY)
 
 
@@ -157,109 +167,289 @@ MISSING_BUCKET = "ferry-no-such-bucket-0000"
 
 CASES = [
     # --- authentication ---------------------------------------------------------------
-    case("unknown-key-v1", 403, "InvalidAccessKeyId",
-         lambda e, m: send(e, "GET", key=KEY, access_key_id="LTAIunknownkey99", secret="whatever"),
-         OSSAccessKeyId="LTAIunknownkey99"),
-    case("unknown-key-v4", 403, "InvalidAccessKeyId",
-         lambda e, m: send(e, "GET", key=KEY, v4=True, access_key_id="LTAIunknownkey99", secret="whatever")),
-    case("unknown-key-before-signature-check", 403, "InvalidAccessKeyId",
-         lambda e, m: requests.get(e.url(key=KEY), timeout=10, headers={
-             "Date": formatdate(usegmt=True), "Authorization": "OSS LTAIunknownkey99:bm90LWEtc2lnbmF0dXJl"})),
-    case("unknown-key-presign", 403, "InvalidAccessKeyId",
-         lambda e, m: requests.get(e.url(key=KEY), timeout=10, params={
-             "OSSAccessKeyId": "LTAIunknownkey99", "Expires": str(int(time.time()) + 60), "Signature": "x"})),
-    case("bad-signature-v1", 403, "SignatureDoesNotMatch",
-         lambda e, m: send(e, "GET", key=KEY, secret="not-the-secret")),
-    case("bad-signature-v4", 403, "SignatureDoesNotMatch",
-         lambda e, m: send(e, "GET", key=KEY, v4=True, secret="not-the-secret")),
-    case("signed-other-key-v1", 403, "SignatureDoesNotMatch",
-         lambda e, m: requests.get(e.url(key=KEY), headers=sign("GET", e.bucket, "other"), timeout=10)),
-    case("tampered-presign-v1", 403, "SignatureDoesNotMatch",
-         lambda e, m: requests.get(presigned(e, KEY, v4=False, expires=60).replace("Signature=", "Signature=A"),
-                                   timeout=10)),
-    case("tampered-presign-v4", 403, "SignatureDoesNotMatch",
-         lambda e, m: requests.get(presigned(e, KEY, v4=True, expires=60).replace(
-             "x-oss-signature=", "x-oss-signature=0"), timeout=10)),
+    case(
+        "unknown-key-v1",
+        403,
+        "InvalidAccessKeyId",
+        lambda e, m: send(e, "GET", key=KEY, access_key_id="LTAIunknownkey99", secret="whatever"),
+        OSSAccessKeyId="LTAIunknownkey99",
+    ),
+    case(
+        "unknown-key-v4",
+        403,
+        "InvalidAccessKeyId",
+        lambda e, m: send(e, "GET", key=KEY, v4=True, access_key_id="LTAIunknownkey99", secret="whatever"),
+    ),
+    case(
+        "unknown-key-before-signature-check",
+        403,
+        "InvalidAccessKeyId",
+        lambda e, m: requests.get(
+            e.url(key=KEY),
+            timeout=10,
+            headers={
+                "Date": formatdate(usegmt=True),
+                "Authorization": "OSS LTAIunknownkey99:bm90LWEtc2lnbmF0dXJl",
+            },
+        ),
+    ),
+    case(
+        "unknown-key-presign",
+        403,
+        "InvalidAccessKeyId",
+        lambda e, m: requests.get(
+            e.url(key=KEY),
+            timeout=10,
+            params={
+                "OSSAccessKeyId": "LTAIunknownkey99",
+                "Expires": str(int(time.time()) + 60),
+                "Signature": "x",
+            },
+        ),
+    ),
+    case(
+        "bad-signature-v1",
+        403,
+        "SignatureDoesNotMatch",
+        lambda e, m: send(e, "GET", key=KEY, secret="not-the-secret"),
+    ),
+    case(
+        "bad-signature-v4",
+        403,
+        "SignatureDoesNotMatch",
+        lambda e, m: send(e, "GET", key=KEY, v4=True, secret="not-the-secret"),
+    ),
+    case(
+        "signed-other-key-v1",
+        403,
+        "SignatureDoesNotMatch",
+        lambda e, m: requests.get(e.url(key=KEY), headers=sign("GET", e.bucket, "other"), timeout=10),
+    ),
+    case(
+        "tampered-presign-v1",
+        403,
+        "SignatureDoesNotMatch",
+        lambda e, m: requests.get(
+            presigned(e, KEY, v4=False, expires=60).replace("Signature=", "Signature=A"), timeout=10
+        ),
+    ),
+    case(
+        "tampered-presign-v4",
+        403,
+        "SignatureDoesNotMatch",
+        lambda e, m: requests.get(
+            presigned(e, KEY, v4=True, expires=60).replace("x-oss-signature=", "x-oss-signature=0"),
+            timeout=10,
+        ),
+    ),
     case("skewed-date-v1", 403, "RequestTimeTooSkewed", _skewed_v1),
     case("skewed-x-oss-date-v4", 403, "RequestTimeTooSkewed", _skewed_v4),
-    case("expired-presign-v1", 403, "AccessDenied",
-         lambda e, m: requests.get(presigned(e, KEY, v4=False, expires=-60), timeout=10)),
+    case(
+        "expired-presign-v1",
+        403,
+        "AccessDenied",
+        lambda e, m: requests.get(presigned(e, KEY, v4=False, expires=-60), timeout=10),
+    ),
     case("expired-presign-v4", 403, "AccessDenied", _expired_v4_presign),
-    case("anonymous-private-object", 403, "AccessDenied",
-         lambda e, m: requests.get(e.url(key=KEY), timeout=10)),
-    case("anonymous-private-list", 403, "AccessDenied",
-         lambda e, m: requests.get(e.url(), timeout=10)),
-    case("anonymous-put", 403, "AccessDenied",
-         lambda e, m: requests.put(e.url(key="anon"), data=b"x", timeout=10)),
-    case("anonymous-list-buckets", 403, "AccessDenied",
-         lambda e, m: requests.get(f"{e.endpoint}/", timeout=10)),
+    case(
+        "anonymous-private-object", 403, "AccessDenied", lambda e, m: requests.get(e.url(key=KEY), timeout=10)
+    ),
+    case("anonymous-private-list", 403, "AccessDenied", lambda e, m: requests.get(e.url(), timeout=10)),
+    case(
+        "anonymous-put",
+        403,
+        "AccessDenied",
+        lambda e, m: requests.put(e.url(key="anon"), data=b"x", timeout=10),
+    ),
+    case(
+        "anonymous-list-buckets", 403, "AccessDenied", lambda e, m: requests.get(f"{e.endpoint}/", timeout=10)
+    ),
     # --- buckets ------------------------------------------------------------------------
-    case("bucket-name-upper", 400, "InvalidBucketName",
-         lambda e, m: send(e, "PUT", bucket="Bad_Bucket"), BucketName="Bad_Bucket"),
-    case("bucket-name-short", 400, "InvalidBucketName",
-         lambda e, m: send(e, "PUT", bucket="ab"), BucketName="ab"),
-    case("bucket-name-dash", 400, "InvalidBucketName",
-         lambda e, m: send(e, "PUT", bucket="-dash-first"), BucketName="-dash-first"),
+    case(
+        "bucket-name-upper",
+        400,
+        "InvalidBucketName",
+        lambda e, m: send(e, "PUT", bucket="Bad_Bucket"),
+        BucketName="Bad_Bucket",
+    ),
+    case(
+        "bucket-name-short",
+        400,
+        "InvalidBucketName",
+        lambda e, m: send(e, "PUT", bucket="ab"),
+        BucketName="ab",
+    ),
+    case(
+        "bucket-name-dash",
+        400,
+        "InvalidBucketName",
+        lambda e, m: send(e, "PUT", bucket="-dash-first"),
+        BucketName="-dash-first",
+    ),
     case("bucket-not-empty", 409, "BucketNotEmpty", _full_bucket, BucketName="*"),
-    case("no-such-bucket-get", 404, "NoSuchBucket",
-         lambda e, m: send(e, "GET", bucket=MISSING_BUCKET, key="k"), BucketName=MISSING_BUCKET),
-    case("no-such-bucket-list", 404, "NoSuchBucket",
-         lambda e, m: send(e, "GET", bucket=MISSING_BUCKET), BucketName=MISSING_BUCKET),
-    case("no-such-bucket-delete", 404, "NoSuchBucket",
-         lambda e, m: send(e, "DELETE", bucket=MISSING_BUCKET), BucketName=MISSING_BUCKET),
-    case("no-such-bucket-info", 404, "NoSuchBucket",
-         lambda e, m: send(e, "GET", bucket=MISSING_BUCKET, params={"bucketInfo": ""}),
-         BucketName=MISSING_BUCKET),
+    case(
+        "no-such-bucket-get",
+        404,
+        "NoSuchBucket",
+        lambda e, m: send(e, "GET", bucket=MISSING_BUCKET, key="k"),
+        BucketName=MISSING_BUCKET,
+    ),
+    case(
+        "no-such-bucket-list",
+        404,
+        "NoSuchBucket",
+        lambda e, m: send(e, "GET", bucket=MISSING_BUCKET),
+        BucketName=MISSING_BUCKET,
+    ),
+    case(
+        "no-such-bucket-delete",
+        404,
+        "NoSuchBucket",
+        lambda e, m: send(e, "DELETE", bucket=MISSING_BUCKET),
+        BucketName=MISSING_BUCKET,
+    ),
+    case(
+        "no-such-bucket-info",
+        404,
+        "NoSuchBucket",
+        lambda e, m: send(e, "GET", bucket=MISSING_BUCKET, params={"bucketInfo": ""}),
+        BucketName=MISSING_BUCKET,
+    ),
     # --- objects ------------------------------------------------------------------------
-    case("no-such-key", 404, "NoSuchKey",
-         lambda e, m: send(e, "GET", key="missing/key"), BucketName="*", Key="missing/key"),
-    case("no-such-key-copy-source", 404, "NoSuchKey",
-         lambda e, m: send(e, "PUT", key="copy-target",
-                           headers={"x-oss-copy-source": f"/{e.bucket}/missing"})),
-    case("bad-content-md5", 400, "InvalidDigest",
-         lambda e, m: send(e, "PUT", key="md5", headers={"Content-MD5": NOT_MD5}, data=b"payload")),
-    case("content-md5-not-base64", 400, "InvalidDigest",
-         lambda e, m: send(e, "PUT", key="md5", headers={"Content-MD5": "not base64!"}, data=b"payload")),
+    case(
+        "no-such-key",
+        404,
+        "NoSuchKey",
+        lambda e, m: send(e, "GET", key="missing/key"),
+        BucketName="*",
+        Key="missing/key",
+    ),
+    case(
+        "no-such-key-copy-source",
+        404,
+        "NoSuchKey",
+        lambda e, m: send(e, "PUT", key="copy-target", headers={"x-oss-copy-source": f"/{e.bucket}/missing"}),
+    ),
+    case(
+        "bad-content-md5",
+        400,
+        "InvalidDigest",
+        lambda e, m: send(e, "PUT", key="md5", headers={"Content-MD5": NOT_MD5}, data=b"payload"),
+    ),
+    case(
+        "content-md5-not-base64",
+        400,
+        "InvalidDigest",
+        lambda e, m: send(e, "PUT", key="md5", headers={"Content-MD5": "not base64!"}, data=b"payload"),
+    ),
     case("bad-content-md5-delete-multiple", 400, "InvalidDigest", _bad_delete_md5),
-    case("key-too-long", 400, "InvalidObjectName",
-         lambda e, m: send(e, "PUT", key=LONG_KEY, data=b"x"), Key=LONG_KEY),
-    case("forbid-overwrite", 409, "FileAlreadyExists",
-         lambda e, m: send(e, "PUT", key=KEY, headers={"x-oss-forbid-overwrite": "true"}, data=b"x"),
-         Key=KEY),
-    case("if-match", 412, "PreconditionFailed",
-         lambda e, m: send(e, "GET", key=KEY, headers={"If-Match": '"00000000000000000000000000000000"'})),
-    case("if-unmodified-since", 412, "PreconditionFailed",
-         lambda e, m: send(e, "GET", key=KEY, headers={"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})),
-    case("copy-source-if-match", 412, "PreconditionFailed",
-         lambda e, m: send(e, "PUT", key="copy-target", headers={
-             "x-oss-copy-source": f"/{e.bucket}/{quote(KEY)}",
-             "x-oss-copy-source-if-match": '"00000000000000000000000000000000"'})),
-    case("range-standard", 416, "InvalidRange",
-         lambda e, m: send(e, "GET", key=KEY, headers={"Range": "bytes=1000-2000",
-                                                       "x-oss-range-behavior": "standard"})),
+    case(
+        "key-too-long",
+        400,
+        "InvalidObjectName",
+        lambda e, m: send(e, "PUT", key=LONG_KEY, data=b"x"),
+        Key=LONG_KEY,
+    ),
+    case(
+        "forbid-overwrite",
+        409,
+        "FileAlreadyExists",
+        lambda e, m: send(e, "PUT", key=KEY, headers={"x-oss-forbid-overwrite": "true"}, data=b"x"),
+        Key=KEY,
+    ),
+    case(
+        "if-match",
+        412,
+        "PreconditionFailed",
+        lambda e, m: send(e, "GET", key=KEY, headers={"If-Match": '"00000000000000000000000000000000"'}),
+    ),
+    case(
+        "if-unmodified-since",
+        412,
+        "PreconditionFailed",
+        lambda e, m: send(
+            e, "GET", key=KEY, headers={"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}
+        ),
+    ),
+    case(
+        "copy-source-if-match",
+        412,
+        "PreconditionFailed",
+        lambda e, m: send(
+            e,
+            "PUT",
+            key="copy-target",
+            headers={
+                "x-oss-copy-source": f"/{e.bucket}/{quote(KEY)}",
+                "x-oss-copy-source-if-match": '"00000000000000000000000000000000"',
+            },
+        ),
+    ),
+    case(
+        "range-standard",
+        416,
+        "InvalidRange",
+        lambda e, m: send(
+            e, "GET", key=KEY, headers={"Range": "bytes=1000-2000", "x-oss-range-behavior": "standard"}
+        ),
+    ),
     # --- arguments ----------------------------------------------------------------------
-    case("max-keys-not-a-number", 400, "InvalidArgument",
-         lambda e, m: send(e, "GET", params={"max-keys": "many"})),
-    case("max-keys-too-large", 400, "InvalidArgument",
-         lambda e, m: send(e, "GET", params={"max-keys": "1001"})),
-    case("max-keys-negative-v2", 400, "InvalidArgument",
-         lambda e, m: send(e, "GET", params={"list-type": "2", "max-keys": "-1"})),
-    case("bad-bucket-acl", 400, "InvalidArgument",
-         lambda e, m: send(e, "PUT", params={"acl": ""}, headers={"x-oss-acl": "public-everything"})),
-    case("bad-bucket-acl-on-create", 400, "InvalidArgument",
-         lambda e, m: send(e, "PUT", bucket=unique_bucket(), headers={"x-oss-acl": "world-writable"})),
-    case("bad-object-acl", 400, "InvalidArgument",
-         lambda e, m: send(e, "PUT", key=KEY, params={"acl": ""}, headers={"x-oss-object-acl": "everyone"})),
-    case("bad-encoding-type", 400, "InvalidArgument",
-         lambda e, m: send(e, "GET", params={"encoding-type": "base64"})),
+    case(
+        "max-keys-not-a-number",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "GET", params={"max-keys": "many"}),
+    ),
+    case(
+        "max-keys-too-large", 400, "InvalidArgument", lambda e, m: send(e, "GET", params={"max-keys": "1001"})
+    ),
+    case(
+        "max-keys-negative-v2",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "GET", params={"list-type": "2", "max-keys": "-1"}),
+    ),
+    case(
+        "bad-bucket-acl",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "PUT", params={"acl": ""}, headers={"x-oss-acl": "public-everything"}),
+    ),
+    case(
+        "bad-bucket-acl-on-create",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "PUT", bucket=unique_bucket(), headers={"x-oss-acl": "world-writable"}),
+    ),
+    case(
+        "bad-object-acl",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "PUT", key=KEY, params={"acl": ""}, headers={"x-oss-object-acl": "everyone"}),
+    ),
+    case(
+        "bad-encoding-type",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "GET", params={"encoding-type": "base64"}),
+    ),
     case("malformed-delete-body", 400, "MalformedXML", _malformed_delete),
     case("delete-body-without-objects", 400, "MalformedXML", _delete_without_objects),
-    case("unserved-subresource-cors", 501, "NotImplemented",
-         lambda e, m: send(e, "GET", params={"cors": ""})),
-    case("unserved-subresource-lifecycle", 501, "NotImplemented",
-         lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>")),
-    case("unserved-object-subresource-tagging", 501, "NotImplemented",
-         lambda e, m: send(e, "GET", key=KEY, params={"tagging": ""})),
+    case(
+        "unserved-subresource-cors", 501, "NotImplemented", lambda e, m: send(e, "GET", params={"cors": ""})
+    ),
+    case(
+        "unserved-subresource-lifecycle",
+        501,
+        "NotImplemented",
+        lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>"),
+    ),
+    case(
+        "unserved-object-subresource-tagging",
+        501,
+        "NotImplemented",
+        lambda e, m: send(e, "GET", key=KEY, params={"tagging": ""}),
+    ),
 ]
 
 

@@ -96,18 +96,33 @@ class Client:
     def get_bucket_acl(self, bucket: str) -> str: ...
     def put(self, bucket: str, key: str, data: bytes, headers: dict[str, str] | None = None) -> Reply: ...
     def get(
-        self, bucket: str, key: str, headers: dict[str, str] | None = None, params: dict[str, str] | None = None
+        self,
+        bucket: str,
+        key: str,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> Reply: ...
     def head(self, bucket: str, key: str, headers: dict[str, str] | None = None) -> Reply: ...
     def delete(self, bucket: str, key: str) -> None: ...
-    def copy(self, src_bucket: str, src_key: str, bucket: str, key: str, headers: dict[str, str]) -> Reply: ...
+    def copy(
+        self, src_bucket: str, src_key: str, bucket: str, key: str, headers: dict[str, str]
+    ) -> Reply: ...
     def put_object_acl(self, bucket: str, key: str, acl: str) -> None: ...
     def get_object_acl(self, bucket: str, key: str) -> str: ...
     def delete_many(self, bucket: str, keys: list[str], quiet: bool) -> list[str]: ...
-    def list_v1(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
-                max_keys: int = 100) -> Listing: ...
-    def list_v2(self, bucket: str, *, prefix: str = "", delimiter: str = "", start_after: str = "",
-                token: str = "", max_keys: int = 100) -> Listing: ...
+    def list_v1(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 100
+    ) -> Listing: ...
+    def list_v2(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        token: str = "",
+        max_keys: int = 100,
+    ) -> Listing: ...
     def presign_get(self, bucket: str, key: str) -> str: ...
 
 
@@ -166,7 +181,11 @@ class Oss2Client(Client):
         return Reply(r.status, _lower(r.headers))
 
     def get(
-        self, bucket: str, key: str, headers: dict[str, str] | None = None, params: dict[str, str] | None = None
+        self,
+        bucket: str,
+        key: str,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> Reply:
         r = self._call(lambda: self.b(bucket).get_object(key, headers=headers, params=params))
         body = r.read()
@@ -200,22 +219,35 @@ class Oss2Client(Client):
             data = oss2.xml_utils.to_batch_delete_objects_request(keys, True)
             resp = self._call(
                 lambda: b._Bucket__do_bucket(
-                    "POST", data=data, params={"delete": "", "encoding-type": "url"},
+                    "POST",
+                    data=data,
+                    params={"delete": "", "encoding-type": "url"},
                     headers={"Content-MD5": oss2.utils.content_md5(data)},
                 )
             )
-            r = b._parse_result(resp, oss2.xml_utils.parse_batch_delete_objects, oss2.models.BatchDeleteObjectsResult)
+            r = b._parse_result(
+                resp, oss2.xml_utils.parse_batch_delete_objects, oss2.models.BatchDeleteObjectsResult
+            )
             return list(r.deleted_keys)
         r = self._call(lambda: self.b(bucket).batch_delete_objects(keys))
         return list(r.deleted_keys)
 
-    def list_v1(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
-                max_keys: int = 100) -> Listing:
+    def list_v1(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 100
+    ) -> Listing:
         r = self._call(lambda: self.b(bucket).list_objects(prefix, delimiter, marker, max_keys))
         return Listing([o.key for o in r.object_list], list(r.prefix_list), r.is_truncated, r.next_marker)
 
-    def list_v2(self, bucket: str, *, prefix: str = "", delimiter: str = "", start_after: str = "",
-                token: str = "", max_keys: int = 100) -> Listing:
+    def list_v2(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        token: str = "",
+        max_keys: int = 100,
+    ) -> Listing:
         r = self._call(
             lambda: self.b(bucket).list_objects_v2(
                 prefix, delimiter, continuation_token=token, start_after=start_after, max_keys=max_keys
@@ -255,7 +287,9 @@ class V2Client(Client):
 
     def list_bucket_names(self, prefix: str) -> list[str]:
         names: list[str] = []
-        for page in self.client.list_buckets_paginator(limit=2).iter_page(v2.ListBucketsRequest(prefix=prefix)):
+        for page in self.client.list_buckets_paginator(limit=2).iter_page(
+            v2.ListBucketsRequest(prefix=prefix)
+        ):
             names += [b.name for b in page.buckets or []]
         return names
 
@@ -291,9 +325,15 @@ class V2Client(Client):
         return Reply(r.status_code, _lower(r.headers))
 
     def get(
-        self, bucket: str, key: str, headers: dict[str, str] | None = None, params: dict[str, str] | None = None
+        self,
+        bucket: str,
+        key: str,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> Reply:
-        req = v2.GetObjectRequest(bucket=bucket, key=key, headers=dict(headers or {}), parameters=dict(params or {}))
+        req = v2.GetObjectRequest(
+            bucket=bucket, key=key, headers=dict(headers or {}), parameters=dict(params or {})
+        )
         r = self._call(lambda: self.client.get_object(req))
         body = r.body.content if r.body is not None else b""
         return Reply(r.status_code, _lower(r.headers), body)
@@ -314,7 +354,9 @@ class V2Client(Client):
         return Reply(r.status_code, _lower(r.headers))
 
     def put_object_acl(self, bucket: str, key: str, acl: str) -> None:
-        self._call(lambda: self.client.put_object_acl(v2.PutObjectAclRequest(bucket=bucket, key=key, acl=acl)))
+        self._call(
+            lambda: self.client.put_object_acl(v2.PutObjectAclRequest(bucket=bucket, key=key, acl=acl))
+        )
 
     def get_object_acl(self, bucket: str, key: str) -> str:
         r = self._call(lambda: self.client.get_object_acl(v2.GetObjectAclRequest(bucket=bucket, key=key)))
@@ -330,10 +372,15 @@ class V2Client(Client):
         r = self._call(lambda: self.client.delete_multiple_objects(req))
         return [d.key for d in r.deleted_objects or []]
 
-    def list_v1(self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "",
-                max_keys: int = 100) -> Listing:
+    def list_v1(
+        self, bucket: str, *, prefix: str = "", delimiter: str = "", marker: str = "", max_keys: int = 100
+    ) -> Listing:
         req = v2.ListObjectsRequest(
-            bucket=bucket, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys,
+            bucket=bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            marker=marker,
+            max_keys=max_keys,
             encoding_type="url",
         )
         r = self._call(lambda: self.client.list_objects(req))
@@ -344,11 +391,24 @@ class V2Client(Client):
             r.next_marker or "",
         )
 
-    def list_v2(self, bucket: str, *, prefix: str = "", delimiter: str = "", start_after: str = "",
-                token: str = "", max_keys: int = 100) -> Listing:
+    def list_v2(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
+        token: str = "",
+        max_keys: int = 100,
+    ) -> Listing:
         req = v2.ListObjectsV2Request(
-            bucket=bucket, prefix=prefix, delimiter=delimiter, start_after=start_after or None,
-            continuation_token=token or None, max_keys=max_keys, encoding_type="url",
+            bucket=bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            start_after=start_after or None,
+            continuation_token=token or None,
+            max_keys=max_keys,
+            encoding_type="url",
         )
         r = self._call(lambda: self.client.list_objects_v2(req))
         return Listing(
@@ -443,8 +503,14 @@ def signed_headers(
     region: str = "cn-hangzhou",
 ) -> dict[str, str]:
     """The headers oss2 would send for this request (Authorization, Date / x-oss-date)."""
-    req = oss2.http.Request(method, "http://unused", params=dict(params or {}), headers=dict(headers or {}),
-                            region=region, product="oss")
+    req = oss2.http.Request(
+        method,
+        "http://unused",
+        params=dict(params or {}),
+        headers=dict(headers or {}),
+        region=region,
+        product="oss",
+    )
     if v4:
         oss2.AuthV4(ACCESS_KEY_ID, ACCESS_KEY_SECRET)._sign_request(req, bucket, key)
     else:
@@ -702,7 +768,10 @@ def test_copy_object(client: Client, bucket: str, make_bucket: Callable[..., str
 
     # REPLACE takes the metadata from the request.
     client.copy(
-        bucket, key, other, "copy/replaced",
+        bucket,
+        key,
+        other,
+        "copy/replaced",
         {"x-oss-metadata-directive": "REPLACE", "Content-Type": "text/plain", "x-oss-meta-shape": "round"},
     )
     got = client.get(other, "copy/replaced")
@@ -723,7 +792,9 @@ def test_copy_object(client: Client, bucket: str, make_bucket: Callable[..., str
     err = raises(lambda: client.copy(bucket, "missing", bucket, "x", {}))
     assert (err.status, err.code) == (404, "NoSuchKey")
     client.put(bucket, "exists", b"e")
-    err = raises(lambda: client.copy(other, "copy/across", bucket, "exists", {"x-oss-forbid-overwrite": "true"}))
+    err = raises(
+        lambda: client.copy(other, "copy/across", bucket, "exists", {"x-oss-forbid-overwrite": "true"})
+    )
     assert (err.status, err.code) == (409, "FileAlreadyExists")
 
 
@@ -838,12 +909,16 @@ def test_list_objects_v2_paging(client: Client, filled: tuple[str, list[str]]) -
     assert prefixes == ["page/dir1/", "page/dir2/", "page/sp ace/"]
 
 
-def test_list_with_encoding_type_url_on_the_wire(cluster: FerryCluster, make_bucket: Callable[..., str]) -> None:
+def test_list_with_encoding_type_url_on_the_wire(
+    cluster: FerryCluster, make_bucket: Callable[..., str]
+) -> None:
     bucket = make_bucket()
     key = "enc/ü sp+%\x01ctl"
     cluster.oss2_bucket(bucket).put_object(key, b"x")
-    for params in ({"encoding-type": "url", "prefix": "enc/"},
-                   {"list-type": "2", "encoding-type": "url", "prefix": "enc/"}):
+    for params in (
+        {"encoding-type": "url", "prefix": "enc/"},
+        {"list-type": "2", "encoding-type": "url", "prefix": "enc/"},
+    ):
         r = requests.get(
             f"{cluster.region().endpoint}/{bucket}/",
             params=params,
@@ -977,8 +1052,10 @@ def test_absolute_form_targets(cluster: FerryCluster, make_bucket: Callable[...,
     assert cluster.oss2_bucket(name).get_object("abs key").read() == b"absolute"
 
     # oss2 itself behind an HTTP proxy setting, against the cloud host name.
-    for auth, extra in ((oss2.Auth(ACCESS_KEY_ID, ACCESS_KEY_SECRET), {}),
-                        (oss2.AuthV4(ACCESS_KEY_ID, ACCESS_KEY_SECRET), {"region": "cn-hangzhou"})):
+    for auth, extra in (
+        (oss2.Auth(ACCESS_KEY_ID, ACCESS_KEY_SECRET), {}),
+        (oss2.AuthV4(ACCESS_KEY_ID, ACCESS_KEY_SECRET), {"region": "cn-hangzhou"}),
+    ):
         proxied = oss2.Bucket(auth, "http://oss-cn-hangzhou.aliyuncs.com", name, proxies=proxies, **extra)
         proxied.put_object("via/proxy", b"proxied")
         result = proxied.get_object("via/proxy")

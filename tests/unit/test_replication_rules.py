@@ -84,12 +84,6 @@ ERROR_CASES: list[tuple[str, RuleRequest, dict[str, Any], str]] = [
     ("empty destination bucket", replace(GOOD, dest_bucket=""), {}, "MissingArgument"),
     ("no location", RuleRequest(dest_bucket="dst"), {}, "MissingArgument"),
     ("empty TransferType element", replace(GOOD, transfer_type=""), {}, "MissingArgument"),
-    (
-        "SSE-KMS enabled with a role but no key",
-        replace(GOOD, sync_role="role", sse_kms_status="Enabled"),
-        {},
-        "MissingArgument",
-    ),
     ("unknown action", replace(GOOD, action="COPY"), {}, "InvalidArgument"),
     ("empty action in list", replace(GOOD, action="ALL,"), {}, "InvalidArgument"),
     ("empty Action element", replace(GOOD, action=""), {}, "InvalidArgument"),
@@ -210,6 +204,13 @@ def test_the_table_covers_every_code_of_the_seed() -> None:
         "ReplicationLocationNotSupportRtc",
     }  # TooManyReplicationRules is a parsing error: see test_replication_xml.py
     assert {case[3] for case in ERROR_CASES} == seed_codes
+
+
+def test_sse_kms_enabled_with_a_role_but_no_key_is_accepted() -> None:
+    # The v2 seed sample sends exactly this and must run unchanged: the replica then gets the
+    # destination's default KMS key.
+    rule = validate(replace(GOOD, sync_role="role", sse_kms_status="Enabled"))
+    assert (rule.sync_role, rule.sse_kms_status, rule.replica_kms_key_id) == ("role", "Enabled", None)
 
 
 def test_checks_run_in_the_documented_order() -> None:

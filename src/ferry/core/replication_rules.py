@@ -253,7 +253,6 @@ def validate_new_rule(
 ) -> ReplicationRule:
     """Check a PutBucketReplication rule (order: see the module docstring) and normalise it."""
     dest_bucket, dest_location = _require_destination(req)
-    _require_kms_key(req)
     actions = _parse_actions(req.action)
     transfer_type = _parse_transfer_type(req.transfer_type)
     historical = _parse_toggle(req.historical, "HistoricalObjectReplication", Toggle.ENABLED)
@@ -317,15 +316,6 @@ def _require_destination(req: RuleRequest) -> tuple[str, str]:
     if req.transfer_type is not None and not req.transfer_type:
         raise OssError("MissingArgument", "Destination/TransferType is empty.")
     return req.dest_bucket, req.dest_location
-
-
-def _require_kms_key(req: RuleRequest) -> None:
-    # Only with a SyncRole: without one the encryption settings are dropped anyway.
-    if req.sync_role and req.sse_kms_status == SseKmsStatus.ENABLED and not req.replica_kms_key_id:
-        raise OssError(
-            "MissingArgument",
-            "EncryptionConfiguration/ReplicaKmsKeyID is required when SSE-KMS objects are replicated.",
-        )
 
 
 def _parse_actions(raw: str | None) -> tuple[str, ...]:

@@ -1,0 +1,57 @@
+# Sample program of shared/seeds/004_fa4f032ad7d5d996.txt (alibabacloud-oss-v2), verbatim.
+import argparse
+
+import alibabacloud_oss_v2 as oss
+
+# コマンドライン引数パーサーを作成します。
+parser = argparse.ArgumentParser(description="get bucket replication location sample")
+# コマンドライン引数を追加します。
+parser.add_argument('--region', help='バケットが配置されているリージョン。', required=True)
+parser.add_argument('--bucket', help='バケットの名前。', required=True)
+parser.add_argument('--endpoint', help='他のサービスが OSS にアクセスするために使用できるドメイン名')
+
+
+def main():
+    # コマンドライン引数を解析します。
+    args = parser.parse_args()
+
+    # 環境変数からアクセス認証情報を取得します。
+    credentials_provider = oss.credentials.EnvironmentVariableCredentialsProvider()
+
+    # SDK のデフォルト構成を使用します。
+    cfg = oss.config.load_default()
+    # 認証プロバイダーを指定します。
+    cfg.credentials_provider = credentials_provider
+    # リージョンを指定します。
+    cfg.region = args.region
+    # エンドポイントがコマンドラインから提供されている場合は、構成内のエンドポイントを提供されたエンドポイントで更新します。
+    if args.endpoint is not None:
+        cfg.endpoint = args.endpoint
+
+    # OSS クライアントを作成します。
+    client = oss.Client(cfg)
+
+    # 指定されたバケット内のデータをレプリケートできるリージョンを照会します。
+    result = client.get_bucket_replication_location(oss.GetBucketReplicationLocationRequest(
+            bucket=args.bucket,
+    ))
+
+    # 基本的なレスポンス情報を表示します。
+    print(f'status code: {result.status_code},'
+          f' request id: {result.request_id},'
+          f' replication location: {result.replication_location},'
+          f' location transfer type constraint: {result.replication_location.location_transfer_type_constraint},'
+          # f' location: {result.replication_location.location_transfer_type_constraint.location_transfer_types[0].location},'
+          # f' transfer types: {result.replication_location.location_transfer_type_constraint.location_transfer_types[0].transfer_types},'
+          # f' location: {result.replication_location.location_transfer_type_constraint.location_transfer_types[1].location},'
+          # f' transfer types: {result.replication_location.location_transfer_type_constraint.location_transfer_types[1].transfer_types},'
+          f' locationrtc constraint: {result.replication_location.locationrtc_constraint},'
+    )
+
+    # データレプリケーションのデスティネーションリージョンに制限がある場合は、リージョンの詳細と転送タイプを表示します。
+    if result.replication_location.location_transfer_type_constraint.location_transfer_types:
+        for r in result.replication_location.location_transfer_type_constraint.location_transfer_types:
+            print(f'result: location: {r.location}, transfer types: {r.transfer_types}')
+
+if __name__ == "__main__":
+    main()

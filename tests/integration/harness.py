@@ -101,26 +101,26 @@ class FerryCluster:
 
     def start(self) -> FerryCluster:
         """``ferry up`` with this config: one process per region."""
-        log = open(self.root / "ferry-up.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ferry", "up", "--config", str(self.config_path)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.root / "ferry-up.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ferry", "up", "--config", str(self.config_path)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         for r in self.regions.values():
             wait_listening(r.port)
         return self
 
     def start_region(self, name: str) -> None:
         """Run one region alone (``ferry serve``), e.g. after stopping it."""
-        log = open(self.root / f"{name}.log", "ab")
-        self.singles[name] = subprocess.Popen(
-            [sys.executable, "-m", "ferry", "serve", "--region", name, "--config", str(self.config_path)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.root / f"{name}.log", "ab") as log:
+            self.singles[name] = subprocess.Popen(
+                [sys.executable, "-m", "ferry", "serve", "--region", name, "--config", str(self.config_path)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_listening(self.regions[name].port)
 
     def stop(self) -> None:

@@ -19,7 +19,9 @@ SAMPLES = Path(__file__).parent / "seed_samples"
 SRC_REGION, DST_REGION = "oss-cn-hangzhou", "oss-cn-beijing"
 
 
-def run_sample(cluster: FerryCluster, name: str, *args: str, substitutions: dict[str, str] | None = None) -> str:
+def run_sample(
+    cluster: FerryCluster, name: str, *args: str, substitutions: dict[str, str] | None = None
+) -> str:
     source = (SAMPLES / name).read_text()
     for old, new in (substitutions or {}).items():
         assert old in source, f"{old!r} not in {name}"
@@ -59,7 +61,9 @@ def test_v1_samples_all_five_operations(cluster: FerryCluster) -> None:
         },
     )
     rules = src.get_bucket_replication().rule_list
-    assert [(r.target_bucket_name, r.target_bucket_location) for r in rules] == [(dst.bucket_name, DST_REGION)]
+    assert [(r.target_bucket_name, r.target_bucket_location) for r in rules] == [
+        (dst.bucket_name, DST_REGION)
+    ]
     rule_id = rules[0].rule_id
 
     out = run_sample(cluster, "v1_get_bucket_replication.py", substitutions=on_src)
@@ -108,7 +112,9 @@ def test_v2_samples_all_six_operations(cluster: FerryCluster) -> None:
     out = run_sample(cluster, "v2_get_bucket_replication.py", *common)
     assert f"id: {rule.rule_id}" in out and "status: starting" in out
 
-    out = run_sample(cluster, "v2_put_bucket_rtc.py", *common, "--rule_id", rule.rule_id, "--status", "enabled")
+    out = run_sample(
+        cluster, "v2_put_bucket_rtc.py", *common, "--rule_id", rule.rule_id, "--status", "enabled"
+    )
     assert out.startswith("status code: 200")
     # oss2 does not model RTC: read it back through the v2 SDK.
     import alibabacloud_oss_v2 as oss

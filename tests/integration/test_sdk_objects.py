@@ -103,6 +103,7 @@ class Client:
         params: dict[str, str] | None = None,
     ) -> Reply: ...
     def head(self, bucket: str, key: str, headers: dict[str, str] | None = None) -> Reply: ...
+    def meta(self, bucket: str, key: str) -> Reply: ...
     def delete(self, bucket: str, key: str) -> None: ...
     def copy(
         self, src_bucket: str, src_key: str, bucket: str, key: str, headers: dict[str, str]
@@ -197,6 +198,10 @@ class Oss2Client(Client):
 
     def head(self, bucket: str, key: str, headers: dict[str, str] | None = None) -> Reply:
         r = self._call(lambda: self.b(bucket).head_object(key, headers=headers))
+        return Reply(r.status, _lower(r.headers))
+
+    def meta(self, bucket: str, key: str) -> Reply:
+        r = self._call(lambda: self.b(bucket).get_object_meta(key))
         return Reply(r.status, _lower(r.headers))
 
     def delete(self, bucket: str, key: str) -> None:
@@ -341,6 +346,10 @@ class V2Client(Client):
     def head(self, bucket: str, key: str, headers: dict[str, str] | None = None) -> Reply:
         req = v2.HeadObjectRequest(bucket=bucket, key=key, headers=dict(headers or {}))
         r = self._call(lambda: self.client.head_object(req))
+        return Reply(r.status_code, _lower(r.headers))
+
+    def meta(self, bucket: str, key: str) -> Reply:
+        r = self._call(lambda: self.client.get_object_meta(v2.GetObjectMetaRequest(bucket=bucket, key=key)))
         return Reply(r.status_code, _lower(r.headers))
 
     def delete(self, bucket: str, key: str) -> None:
@@ -815,16 +824,19 @@ def test_object_acl(client: Client, bucket: str, cluster: FerryCluster) -> None:
 
 @pytest.mark.parametrize("quiet", [False, True], ids=["verbose", "quiet"])
 def test_delete_multiple_objects(client: Client, bucket: str, quiet: bool) -> None:
-    keys = ["a", "dir/b", "sp ace", "pl+us", "ünï", "q?m", "h#t", "amp&lt<gt>"]
+    # Both SDKs send encoding-type=url and the keys raw: '%' in a key must not be decoded.
+    keys = ["a", "dir/b", "sp ace", "pl+us", "ünï", "q?m", "h#t", "amp&lt<gt>", "pct%41", "50%off", "a%2Fb"]
     for k in keys:
         client.put(bucket, k, k.encode())
     client.put(bucket, "keep", b"keep")
+    client.put(bucket, "pctA", b"decoy")  # what "pct%41" would wrongly decode to
+    client.put(bucket, "a/b", b"decoy")
     deleted = client.delete_many(bucket, [*keys, "never-existed"], quiet)
     if quiet:
         assert deleted == []
     else:
         assert sorted(deleted) == sorted([*keys, "never-existed"])
-    assert client.list_v2(bucket).keys == ["keep"]
+    assert client.list_v2(bucket).keys == ["a/b", "keep", "pctA"]
 
 
 def _all_keys(n: int) -> list[str]:
@@ -907,6 +919,48 @@ def test_list_objects_v2_paging(client: Client, filled: tuple[str, list[str]]) -
             break
         token = page.next
     assert prefixes == ["page/dir1/", "page/dir2/", "page/sp ace/"]
+
+
+def test_get_object_meta(client: Client, bucket: str) -> None:
+    data = b"meta only"
+    client.put(bucket, "m/ü k", data, {"x-oss-meta-big": "secret", "Content-Type": "text/plain"})
+    r = client.meta(bucket, "m/ü k")
+    assert r.status == 200
+    assert r.headers["etag"] == md5_etag(data)
+    assert r.headers["content-length"] == str(len(data))
+    assert r.headers["x-oss-hash-crc64ecma"] == str(crc64(data))
+    assert "last-modified" in r.headers
+    assert "x-oss-meta-big" not in r.headers  # GetObjectMeta is the short form of HeadObject
+    err = raises(lambda: client.meta(bucket, "m/missing"))
+    assert err.status == 404
+
+
+def test_paging_one_key_at_a_time_over_special_keys(client: Client, bucket: str) -> None:
+    """NextMarker and continuation tokens survive every key shape (the SDKs ask for encoding-type=url)."""
+    keys = sorted([*SPECIAL_KEYS, "ctl\x01key", "trailing space "])
+    for key in keys:
+        client.put(bucket, key, b"k")
+    seen_v1: list[str] = []
+    marker = ""
+    while True:
+        page = client.list_v1(bucket, marker=marker, max_keys=1)
+        seen_v1 += page.keys
+        if not page.truncated:
+            break
+        assert page.next == page.keys[-1]
+        marker = page.next
+    assert seen_v1 == keys
+    seen_v2: list[str] = []
+    token = ""
+    while True:
+        page = client.list_v2(bucket, token=token, max_keys=1)
+        seen_v2 += page.keys
+        if not page.truncated:
+            break
+        token = page.next
+    assert seen_v2 == keys
+    for key in keys:
+        assert client.list_v2(bucket, start_after=key, max_keys=1).keys == keys[keys.index(key) + 1 :][:1]
 
 
 def test_list_with_encoding_type_url_on_the_wire(

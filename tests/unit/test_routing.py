@@ -102,7 +102,7 @@ PLAIN_PARAMS = [
         ("DELETE", "b", "k", NO_HEADERS, Op.DeleteObject),
         ("PUT", "b", "k", NO_HEADERS, Op.PutObject),
         ("PUT", "b", "k", COPY, Op.CopyObject),
-        ("GET", "b", None, NO_HEADERS, Op.ListObjects),
+        ("GET", "b", "k", COPY, Op.GetObject),  # the copy header selects only among PUTs
     ],
 )
 def test_non_subresource_params_do_not_change_routing(

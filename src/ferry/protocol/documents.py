@@ -7,7 +7,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from ferry.core.errors import OssError
 from ferry.core.model import Bucket, ObjectVersion
@@ -254,8 +254,8 @@ def parse_delete_request(body: bytes, encoding_type: str | None) -> DeleteReques
         key = text_of(node, "Key", strip=False)
         if not key:
             raise OssError("MalformedXML", "Every Object needs a Key.")
-        if encoding_type == "url":
-            key = unquote(key)
+        # encoding-type=url encodes the keys of the *answer* only: oss2, v2 and ali-oss
+        # send it on every request with the keys merely XML-escaped in the body.
         targets.append((key, text_of(node, "VersionId") or None))
     if not targets:
         raise OssError("MalformedXML", "The Delete document names no Object.")

@@ -26,10 +26,11 @@ def list_objects(
     """One page of at most ``max_keys`` entries (objects plus common prefixes) after ``after``."""
     objects: list[ObjectVersion] = []
     prefixes: list[str] = []
-    cursor = after
+    cursor, inclusive = after, False
     last = ""
     while True:
-        batch = store.list_latest(bucket, prefix, cursor, _BATCH)
+        batch = store.list_latest(bucket, prefix, cursor, _BATCH, inclusive=inclusive)
+        inclusive = False
         if not batch:
             return ObjectPage(objects, prefixes, False, "")
         for version in batch:
@@ -51,7 +52,7 @@ def list_objects(
             upper = prefix_upper_bound(common)
             if upper is None:
                 return ObjectPage(objects, prefixes, False, "")
-            cursor = _just_below(upper)
+            cursor, inclusive = upper, True
             break
         else:
             if len(batch) < _BATCH:
@@ -65,12 +66,3 @@ def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     if at < 0:
         return None
     return key[: at + len(delimiter)]
-
-
-def _just_below(upper: str) -> str:
-    """A cursor such that ``key > cursor`` starts at ``upper`` (keys below it are skipped)."""
-    last = ord(upper[-1])
-    below = last - 1
-    if 0xD800 <= below <= 0xDFFF:
-        below = 0xD7FF
-    return upper[:-1] + chr(below) + "\U0010ffff" * 4

@@ -128,6 +128,9 @@ class MetadataStore(Protocol):
         ...
 
     def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None: ...
-    def list_latest(self, bucket: str, prefix: str, after: str, limit: int) -> list[ObjectVersion]:
-        """Latest non-deleted versions with ``key > after`` and the prefix, in key order."""
+    def list_latest(
+        self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
+    ) -> list[ObjectVersion]:
+        """Latest non-deleted versions with ``key > after`` (``>=`` when inclusive) and the prefix,
+        in key order."""
         ...

@@ -505,17 +505,20 @@ class SqliteMetadataStore:
 
         return self._mutate(apply)
 
-    def list_latest(self, bucket: str, prefix: str, after: str, limit: int) -> list[ObjectVersion]:
-        upper = prefix_upper_bound(prefix)
-        rows = (
-            self._conn()
-            .execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND is_latest = 1 "
-                "AND is_delete_marker = 0 AND key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?",
-                (bucket, after, prefix, upper if upper is not None else "\U0010ffff" * 8, limit),
-            )
-            .fetchall()
+    def list_latest(
+        self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
+    ) -> list[ObjectVersion]:
+        lower = ">=" if inclusive else ">"
+        sql = (
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND is_latest = 1 "
+            f"AND is_delete_marker = 0 AND key {lower} ? AND key >= ?"
         )
+        args: list[object] = [bucket, after, prefix]
+        upper = prefix_upper_bound(prefix)
+        if upper is not None:
+            sql += " AND key < ?"
+            args.append(upper)
+        rows = self._conn().execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [_row_to_version(r) for r in rows]
 
 

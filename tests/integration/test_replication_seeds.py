@@ -57,7 +57,8 @@ def test_v1_samples_all_five_operations(cluster: FerryCluster) -> None:
             **endpoint,
             "'srcexamplebucket'": repr(src.bucket_name),
             "target_bucket_name='destexamplebucket'": f"target_bucket_name={dst.bucket_name!r}",
-            "target_bucket_location='yourTargetBucketLocation'\n)": f"target_bucket_location={DST_REGION!r}\n)",
+            # The first (live) placeholder ends the call; the commented-out example keeps its own.
+            "location='yourTargetBucketLocation'\n)": f"location={DST_REGION!r}\n)",
         },
     )
     rules = src.get_bucket_replication().rule_list

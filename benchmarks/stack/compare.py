@@ -307,44 +307,51 @@ class RssSampler(threading.Thread):
         return max(self.peak, self.server.rss())
 
 
-def measure(server: Server, conc: int, lua_args: list[str], cfg: argparse.Namespace) -> dict[str, Any]:
+def warmup(server: Server, conc: int, lua_args: list[str], secs: float) -> None:
     warm = list(lua_args)
     if warm[0] == "put":
         warm[1] += "-warm"
-    run_wrk(server.port, conc, cfg.warmup, warm)
-    runs = []
-    for r in range(cfg.runs):
-        args = list(lua_args)
-        if args[0] == "put":
-            args[1] = f"{lua_args[1]}-r{r}"
-        sampler = RssSampler(server)
-        sampler.start()
-        c0, t0 = server.cpu(), time.monotonic()
-        w = run_wrk(server.port, conc, cfg.duration, args)
-        c1, t1 = server.cpu(), time.monotonic()
-        peak = sampler.finish()
-        secs = w["duration_us"] / 1e6
-        run = {
-            "requests": w["requests"],
-            "rps": w["requests"] / secs,
-            "mibps": w["bytes"] / secs / MiB,
-            "p50_ms": w["lat_p50_us"] / 1000,
-            "p90_ms": w["lat_p90_us"] / 1000,
-            "p99_ms": w["lat_p99_us"] / 1000,
-            "max_ms": w["lat_max_us"] / 1000,
-            "errors": {k: v for k, v in w.items() if k.startswith("err_") and v},
-            "server_cpu_pct": 100 * (c1 - c0) / (t1 - t0),
-            "client_cpu_pct": w["client_cpu_pct"],
-            "rss_peak_mib": peak / MiB,
-        }
-        run["cpu_us_per_req"] = (c1 - c0) / max(w["requests"], 1) * 1e6
-        if args[0] == "put":
-            run["rows_inserted"] = count_rows(server.data, args[1][len("/o/"):])
-        runs.append(run)
+    run_wrk(server.port, conc, secs, warm)
+
+
+def one_run(server: Server, conc: int, lua_args: list[str], r: int, secs: float) -> dict[str, Any]:
+    args = list(lua_args)
+    if args[0] == "put":
+        args[1] = f"{lua_args[1]}-r{r}"
+        os.sync()  # start every PUT run without the previous run's dirty pages
+    sampler = RssSampler(server)
+    sampler.start()
+    c0, t0 = server.cpu(), time.monotonic()
+    w = run_wrk(server.port, conc, secs, args)
+    c1, t1 = server.cpu(), time.monotonic()
+    peak = sampler.finish()
+    dur = w["duration_us"] / 1e6
+    run = {
+        "round": r,
+        "requests": w["requests"],
+        "rps": w["requests"] / dur,
+        "mibps": w["bytes"] / dur / MiB,
+        "p50_ms": w["lat_p50_us"] / 1000,
+        "p90_ms": w["lat_p90_us"] / 1000,
+        "p99_ms": w["lat_p99_us"] / 1000,
+        "max_ms": w["lat_max_us"] / 1000,
+        "errors": {k: v for k, v in w.items() if k.startswith("err_") and v},
+        "server_cpu_pct": 100 * (c1 - c0) / (t1 - t0),
+        "client_cpu_pct": w["client_cpu_pct"],
+        "cpu_us_per_req": (c1 - c0) / max(w["requests"], 1) * 1e6,
+        "rss_peak_mib": peak / MiB,
+    }
+    if args[0] == "put":
+        run["rows_inserted"] = count_rows(server.data, args[1][len("/o/"):])
+    return run
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     med = lambda k: statistics.median(x[k] for x in runs)  # noqa: E731
     return {
-        "conc": conc,
         "rps": med("rps"),
+        "rps_min": min(x["rps"] for x in runs),
+        "rps_max": max(x["rps"] for x in runs),
         "mibps": med("mibps"),
         "p50_ms": med("p50_ms"),
         "p99_ms": med("p99_ms"),
@@ -419,6 +426,20 @@ def versions() -> dict[str, str]:
     return v
 
 
+@dataclass
+class Point:
+    server: Server
+    workload: str
+    variant: str
+    conc: int
+    lua_args: list[str]
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.server.stack}/{self.workload}/{self.variant}/c{self.conc}"
+
+
 def main() -> int:
     global PIN
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -428,7 +449,7 @@ def main() -> int:
     ap.add_argument("--conc", default="16,64", help="GET/PUT concurrencies")
     ap.add_argument("--big-conc", type=int, default=4, help="concurrency for the 64 MiB GET")
     ap.add_argument("--no-pin", action="store_true", help="do not pin server->CPU0, wrk->CPU1")
-    ap.add_argument("--only", default="", help="regex: only run GET/PUT/BIG points whose name matches")
+    ap.add_argument("--only", default="", help="regex: only measure points whose name matches")
     ap.add_argument("--quick", action="store_true", help="1 run x 2 s, 1 s warmup (smoke test)")
     ap.add_argument("--data-dir", default="", help="scratch dir (default: a new temp dir, removed after)")
     ap.add_argument("--keep-data", action="store_true")
@@ -442,9 +463,9 @@ def main() -> int:
         print("wrk not found: apt-get update && apt-get install -y wrk", file=sys.stderr)
         return 2
     only = re.compile(cfg.only) if cfg.only else None
-    want = lambda name: only is None or bool(only.search(name))  # noqa: E731
 
     t_start = time.monotonic()
+    stamp = lambda: f"[{time.monotonic() - t_start:5.0f}s]"  # noqa: E731
     data = Path(cfg.data_dir) if cfg.data_dir else Path(tempfile.mkdtemp(prefix="ferry-stack-"))
     if cfg.data_dir:
         shutil.rmtree(data, ignore_errors=True)
@@ -460,6 +481,8 @@ def main() -> int:
             "pinning": "server process tree -> CPU 0, wrk -> CPU 1" if PIN else "none",
             "runs": cfg.runs, "duration_s": cfg.duration, "warmup_s": cfg.warmup, "wrk_threads": 2,
             "objects": N_OBJECTS, "object_size": OBJ_SIZE, "big_size": BIG_SIZE,
+            "order": "rounds: each phase (GET 4KiB, GET 64MiB, PUT 4KiB) runs run #1 of every point, "
+                     "then run #2 of every point, ...; warmup only before run #1",
         },
         "stacks": {k: v["desc"] for k, v in STACKS.items()},
         "points": [],
@@ -468,7 +491,6 @@ def main() -> int:
         "embed": {},
         "send_modes": {},
     }
-    points = result["points"]
     running: list[Server] = []
 
     def start(stack: str, lookup: str = "direct", fsync: bool = True) -> Server:
@@ -477,87 +499,89 @@ def main() -> int:
         running.append(s)
         return s
 
-    def stop(s: Server) -> int | None:
-        rc = s.stop()
-        running.remove(s)
-        return rc
-
-    def point(s: Server, workload: str, conc: int, lua_args: list[str], **extra: Any) -> None:
-        name = f"{s.stack}/{workload}/{extra.get('variant', '')}/c{conc}"
-        if not want(name):
-            return
-        t0 = time.monotonic()
-        m = measure(s, conc, lua_args, cfg)
-        m.update(stack=s.stack, workload=workload, **extra)
-        points.append(m)
-        unit = f"{m['mibps']:8.1f} MiB/s" if workload.startswith("GET 64") else f"{m['rps']:8.0f} req/s"
-        print(f"  {name:48s} {unit}  p50 {m['p50_ms']:7.2f} ms  p99 {m['p99_ms']:7.2f} ms  "
-              f"cpu {m['server_cpu_pct']:5.1f}%  wrk {m['client_cpu_pct']:5.1f}%  {m['cpu_us_per_req']:7.1f} us/req  rss {m['rss_peak_mib']:6.1f} MiB"
-              f"  err {m['errors']}  ({time.monotonic() - t0:.0f}s)", flush=True)
-
     get_args = ["get", "/o/", str(N_OBJECTS)]
+    phases: list[tuple[str, list[Point]]] = [("GET 4KiB", []), ("GET 64MiB", []), ("PUT 4KiB", [])]
     try:
-        # ---- 4 KiB GET, lookup variants; probes and the 64 MiB GET on the 'direct' servers
-        print("== GET 4 KiB", flush=True)
+        # ---- start every server up front (idle servers cost no CPU); runs are interleaved across
+        # stacks so that the (large) drift of this shared VM's CPU speed hits all stacks alike.
+        print(f"{stamp()} starting servers", flush=True)
         plan = [("uvicorn", l) for l in ("direct", "thread", "lru")]
         plan += [("granian-asgi", l) for l in ("direct", "thread", "lru")]
-        plan += [("granian-rsgi", "direct"), ("aiohttp-bytes", "direct"), ("aiohttp-file", "direct")]
+        plan += [("granian-rsgi", "direct"), ("aiohttp-bytes", "direct"), ("aiohttp-file", "direct"),
+                 ("granian-embed", "direct")]
+        direct: dict[str, Server] = {}
         for stack, lookup in plan:
             s = start(stack, lookup)
             if lookup == "direct":
-                result["probes"][stack] = probe(s)
-                if stack in ("uvicorn", "granian-asgi"):
-                    result["lifespan"][stack] = {"at_start": bg_probe(s)}
+                direct[stack] = s
             for c in concs:
-                point(s, "GET 4KiB", c, get_args, variant=lookup)
-            if lookup == "direct":
-                big_modes = {"uvicorn": ["chunks", "pathsend"], "granian-asgi": ["chunks", "pathsend"],
-                             "granian-rsgi": ["file"], "aiohttp-file": ["file"]}.get(stack, [])
-                for mode in big_modes:
-                    sm = send_mode(s, mode)
-                    result["send_modes"][f"{stack}/{mode}"] = sm
-                    if sm["x-send-mode"] and sm["x-send-mode"] != mode:
-                        print(f"  {stack}/{mode}: server does not offer it (app fell back to "
-                              f"{sm['x-send-mode']}); not measured", flush=True)
-                        continue
-                    point(s, "GET 64MiB", cfg.big_conc, ["path", f"/big/{mode}/{BIG_KEY}"], variant=mode)
-                if stack in result["lifespan"]:
-                    result["lifespan"][stack]["after_load"] = bg_probe(s)
-            rc = stop(s)
-            if stack in result["lifespan"] and lookup == "direct":
-                marker = data / f"shutdown_{s.tag}.json"
-                result["lifespan"][stack]["exit_code"] = rc
-                result["lifespan"][stack]["shutdown_marker"] = (
-                    json.loads(marker.read_text()) if marker.exists() else None)
-
-        # ---- embedding: our own loop runs the server + a background task
-        print("== embedded servers", flush=True)
-        for stack in ("uvicorn-embed", "granian-embed"):
-            s = start(stack, "direct")
-            first = bg_probe(s)
-            time.sleep(1.0)
-            second = bg_probe(s)
-            if stack == "granian-embed":
-                for c in concs:
-                    point(s, "GET 4KiB", c, get_args, variant="direct")
-            third = bg_probe(s)
-            rc = stop(s)
-            marker = data / f"shutdown_{s.tag}.json"
-            result["embed"][stack] = {
-                "probe_t0": first, "probe_t1s": second, "probe_after_load": third, "exit_code": rc,
-                "shutdown_marker": json.loads(marker.read_text()) if marker.exists() else None,
-                "log_tail": s.log_tail(10),
-            }
-
-        # ---- 4 KiB PUT
-        print("== PUT 4 KiB", flush=True)
+                phases[0][1].append(Point(s, "GET 4KiB", lookup, c, get_args))
+        for stack, modes in (("uvicorn", ["chunks", "pathsend"]), ("granian-asgi", ["chunks", "pathsend"]),
+                             ("granian-rsgi", ["file"]), ("aiohttp-file", ["file"])):
+            s = direct[stack]
+            for mode in modes:
+                sm = send_mode(s, mode)
+                result["send_modes"][f"{stack}/{mode}"] = sm
+                if sm["x-send-mode"] and sm["x-send-mode"] != mode:
+                    print(f"  {stack}/{mode}: server does not offer it (app fell back to "
+                          f"{sm['x-send-mode']}); not measured", flush=True)
+                    continue
+                phases[1][1].append(Point(s, "GET 64MiB", mode, cfg.big_conc, ["path", f"/big/{mode}/{BIG_KEY}"]))
         for stack in ("uvicorn", "granian-asgi"):
             for fsync in (True, False):
                 s = start(stack, "direct", fsync)
                 for c in concs:
-                    pfx = f"/o/put-{stack}-fs{int(fsync)}-c{c}"
-                    point(s, "PUT 4KiB", c, ["put", pfx], variant="fsync" if fsync else "no-fsync")
-                stop(s)
+                    phases[2][1].append(Point(s, "PUT 4KiB", "fsync" if fsync else "no-fsync", c,
+                                              ["put", f"/o/put-{stack}-fs{int(fsync)}-c{c}"]))
+
+        # ---- protocol probes, background-task state before load
+        for stack in ("uvicorn", "granian-asgi", "granian-rsgi", "aiohttp-bytes", "aiohttp-file"):
+            result["probes"][stack] = probe(direct[stack])
+        for stack in ("uvicorn", "granian-asgi"):
+            result["lifespan"][stack] = {"at_start": bg_probe(direct[stack])}
+        emb_uv = start("uvicorn-embed", "direct")
+        result["embed"]["uvicorn-embed"] = {"probe_t0": bg_probe(emb_uv)}
+        result["embed"]["granian-embed"] = {"probe_t0": bg_probe(direct["granian-embed"])}
+        time.sleep(1.0)
+        result["embed"]["uvicorn-embed"]["probe_t1s"] = bg_probe(emb_uv)
+        result["embed"]["granian-embed"]["probe_t1s"] = bg_probe(direct["granian-embed"])
+
+        # ---- load, in interleaved rounds per phase
+        for phase, pts in phases:
+            pts[:] = [p for p in pts if only is None or only.search(p.name)]
+            print(f"{stamp()} == {phase}: {len(pts)} points x {cfg.runs} runs", flush=True)
+            for r in range(cfg.runs):
+                for p in pts:
+                    if r == 0 and cfg.warmup > 0:
+                        warmup(p.server, p.conc, p.lua_args, cfg.warmup)
+                    run = one_run(p.server, p.conc, p.lua_args, r, cfg.duration)
+                    p.runs.append(run)
+                    unit = (f"{run['mibps']:8.1f} MiB/s" if phase.startswith("GET 64")
+                            else f"{run['rps']:8.0f} req/s")
+                    print(f"{stamp()} r{r} {p.name:40s} {unit}  p50 {run['p50_ms']:7.2f} ms  "
+                          f"p99 {run['p99_ms']:7.2f} ms  cpu {run['server_cpu_pct']:5.1f}%  "
+                          f"wrk {run['client_cpu_pct']:5.1f}%  {run['cpu_us_per_req']:8.1f} us/req  "
+                          f"rss {run['rss_peak_mib']:6.1f} MiB  err {sum(run['errors'].values())}", flush=True)
+            for p in pts:
+                m = summarize(p.runs)
+                m.update(stack=p.server.stack, workload=p.workload, variant=p.variant, conc=p.conc)
+                result["points"].append(m)
+
+        # ---- background-task state after load, then graceful stop
+        for stack in ("uvicorn", "granian-asgi"):
+            result["lifespan"][stack]["after_load"] = bg_probe(direct[stack])
+        result["embed"]["granian-embed"]["probe_after_load"] = bg_probe(direct["granian-embed"])
+        result["embed"]["uvicorn-embed"]["probe_after_load"] = bg_probe(emb_uv)
+        print(f"{stamp()} stopping servers", flush=True)
+        for s in list(running):
+            rc = s.stop()
+            running.remove(s)
+            marker = data / f"shutdown_{s.tag}.json"
+            info = {"exit_code": rc, "shutdown_marker": json.loads(marker.read_text()) if marker.exists() else None}
+            if s is direct.get(s.stack) and s.stack in result["lifespan"]:
+                result["lifespan"][s.stack].update(info)
+            elif s.stack in result["embed"]:
+                result["embed"][s.stack].update(info, log_tail=s.log_tail(10))
     finally:
         for s in list(running):
             s.stop()
@@ -582,13 +606,14 @@ def _fmt(x: float, nd: int = 0) -> str:
 
 
 def results_table(points: list[dict[str, Any]]) -> str:
-    rows = ["| stack | workload | variant | conc | median req/s | median MiB/s | p50 ms | p99 ms "
+    rows = ["| stack | workload | variant | conc | median req/s | req/s min–max | median MiB/s | p50 ms | p99 ms "
             "| server CPU % | wrk CPU % | CPU µs/req | peak RSS MiB | errors |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for p in points:
         big = p["workload"].startswith("GET 64")
         rows.append(
             f"| {p['stack']} | {p['workload']} | {p['variant']} | {p['conc']} | {_fmt(p['rps'], 1 if big else 0)} | "
+            f"{_fmt(p['rps_min'], 1 if big else 0)}–{_fmt(p['rps_max'], 1 if big else 0)} | "
             f"{_fmt(p['mibps'], 1)} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['server_cpu_pct']:.0f} | "
             f"{p['client_cpu_pct']:.0f} | "
             f"{_fmt(p['cpu_us_per_req'], 0 if not big else 0)} | {p['rss_peak_mib']:.1f} | {p['errors']} |")
@@ -641,7 +666,9 @@ def render_md(r: dict[str, Any]) -> str:
         "Method: the same raw ASGI app (`app_asgi.py`, no framework: parse path → SQLite WAL row "
         "(size, etag, path) → read the 4 KiB file → send with Content-Length/ETag) under each ASGI server; "
         "granian-RSGI and aiohttp run the same `common.py` lookup/read code. 1,000 objects, random keys. "
-        f"wrk -t2, {m['warmup_s']:g} s warmup then {m['runs']} × {m['duration_s']:g} s per point; medians shown. "
+        f"wrk -t2, {m['warmup_s']:g} s warmup then {m['runs']} × {m['duration_s']:g} s per point; medians shown; "
+        "runs are interleaved in rounds across all stacks (run 1 of every point, then run 2, ...) because this "
+        "VM's CPU speed drifts a lot over time. "
         f"Pinning: {m['pinning']} — so req/s is *per server core* and CPU µs/req is the server's "
         "user+sys CPU time (whole process tree) per request. Peak RSS = whole server process tree "
         "(granian = supervisor + 1 worker process). Lookup variants: `direct` = sqlite3 call on the loop "

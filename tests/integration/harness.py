@@ -123,6 +123,18 @@ class FerryCluster:
             )
         wait_listening(self.regions[name].port)
 
+    def start_each(self) -> FerryCluster:
+        """Every region as its own ``ferry serve`` process, so one can be killed alone."""
+        for name in self.regions:
+            self.start_region(name)
+        return self
+
+    def kill_region(self, name: str) -> None:
+        """kill -9 one region started with :meth:`start_region` and wait until it is gone."""
+        process = self.singles.pop(name)
+        process.kill()
+        process.wait()
+
     def stop(self) -> None:
         procs = ([self.process] if self.process else []) + list(self.singles.values())
         for p in procs:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import oss2
 import psutil
@@ -109,7 +109,9 @@ def bucket(cluster: FerryCluster) -> Iterator[oss2.Bucket]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_one_gib_streams_through_without_holding_it(cluster: FerryCluster, bucket: oss2.Bucket) -> None:
+def test_one_gib_streams_through_without_holding_it(
+    cluster: FerryCluster, bucket: oss2.Bucket, record_property: Callable[[str, object], None]
+) -> None:
     assert bucket.enable_crc  # oss2 computes CRC-64 on both legs and compares it with the server's
     server = region_process(cluster)
     body = PatternBody(SIZE)
@@ -145,6 +147,8 @@ def test_one_gib_streams_through_without_holding_it(cluster: FerryCluster, bucke
         f"download {download_rss.growth / MIB:.1f} MiB ({download_rss.samples} samples); "
         f"bound {RSS_BOUND / MIB:.0f} MiB"
     )
+    record_property("rss_growth_upload_mib", round(upload_rss.growth / MIB, 1))
+    record_property("rss_growth_download_mib", round((download_rss.peak - upload_rss.baseline) / MIB, 1))
     assert upload_rss.samples > 0 and download_rss.samples > 0
     assert upload_rss.growth < RSS_BOUND
     assert download_rss.peak - upload_rss.baseline < RSS_BOUND

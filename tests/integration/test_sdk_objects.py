@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import os
 import tempfile
 import time
@@ -691,6 +692,16 @@ def test_ranges(client: Client, bucket: str) -> None:
     r = get("bytes=10-19", standard=True)
     assert (r.status, r.body) == (206, data[10:20])
 
+    # An empty object: every range is past the end.
+    client.put(bucket, "empty", b"")
+    for rng in ("bytes=0-0", "bytes=-1", "bytes=0-"):
+        r = client.get(bucket, "empty", {"Range": rng})
+        assert (r.status, r.body) == (200, b"")
+        err = raises(
+            lambda rng=rng: client.get(bucket, "empty", {"Range": rng, "x-oss-range-behavior": "standard"})
+        )
+        assert (err.status, err.code) == (416, "InvalidRange")
+
 
 def test_conditional_get(client: Client, bucket: str) -> None:
     data = b"conditional"
@@ -721,6 +732,32 @@ def test_conditional_get(client: Client, bucket: str) -> None:
 
     err = raises(lambda: client.head(bucket, "c", {"If-Match": '"0123456789ABCDEF0123456789ABCDEF"'}))
     assert err.status == 412
+
+
+def test_not_modified_has_no_body_and_keeps_the_connection(
+    cluster: FerryCluster, make_bucket: Callable[..., str]
+) -> None:
+    """A 304 carries no content; bytes after its headers would corrupt the next response."""
+    name = make_bucket()
+    b = cluster.oss2_bucket(name)
+    b.put_object("k", b"hello")
+    etag = b.head_object("k").etag
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.region().port, timeout=10)
+    try:
+        for method in ("GET", "HEAD"):
+            headers = signed_headers(method, name, "k")
+            headers["If-None-Match"] = f'"{etag}"'
+            conn.request(method, f"/{name}/k", headers=headers)
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (304, b"")
+            assert r.getheader("ETag") == f'"{etag}"'
+            assert r.getheader("Content-Length") in (None, "0")
+            assert_common_headers(r.getheaders())
+            conn.request("GET", f"/{name}/k", headers=signed_headers("GET", name, "k"))
+            r = conn.getresponse()
+            assert (r.status, r.read()) == (200, b"hello")
+    finally:
+        conn.close()
 
 
 def test_response_header_overrides(client: Client, bucket: str) -> None:

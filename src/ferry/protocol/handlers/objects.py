@@ -166,9 +166,25 @@ def _parse_http_date(value: str | None) -> float | None:
         return None  # an unreadable date is ignored, as HTTP says
 
 
+def not_modified_response(headers: Mapping[str, str], version: ObjectVersion) -> Response | None:
+    """A bodiless 304 when a GET/HEAD condition says so (HTTP forbids content on a 304).
+
+    Raises PreconditionFailed like :func:`check_conditions`; None when the object is to be sent.
+    """
+    try:
+        check_conditions(headers, version)
+    except OssError as error:
+        if error.code != "NotModified":
+            raise
+        modified = ("Last-Modified", _http_date(version.created_at))
+        return Response(status=304, headers=[*error.headers, modified])
+    return None
+
+
 async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     bucket, version = await _read_version(ctx, rt)
-    check_conditions(ctx.headers, version)
+    if (not_modified := not_modified_response(ctx.headers, version)) is not None:
+        return not_modified
     headers = object_headers(version, bucket)
     byte_range = parse_range(
         ctx.header("range"), version.size, standard=ctx.header("x-oss-range-behavior") == "standard"
@@ -212,7 +228,8 @@ def _apply_overrides(ctx: RequestContext, headers: list[tuple[str, str]]) -> Non
 
 async def head_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     bucket, version = await _read_version(ctx, rt)
-    check_conditions(ctx.headers, version)
+    if (not_modified := not_modified_response(ctx.headers, version)) is not None:
+        return not_modified
     headers = object_headers(version, bucket)
     headers.append(("Content-Length", str(version.size)))
     return Response(headers=headers, content_length=version.size)

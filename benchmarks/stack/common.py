@@ -127,7 +127,7 @@ async def put(key: str, body: bytes) -> str:
 
 
 # ------------------------------------------------- background-worker probe
-_bg: dict[str, Any] = {"ticks": 0, "max_lag": 0.0, "loop": None, "thread": None, "task": None, "started_by": None}
+_bg: dict[str, Any] = {"ticks": 0, "max_lag": 0.0, "lag_sum": 0.0, "lag_n": 0, "loop": None, "thread": None, "task": None, "started_by": None}
 
 
 async def _bg_worker() -> None:
@@ -138,7 +138,10 @@ async def _bg_worker() -> None:
     while True:
         t0 = loop.time()
         await asyncio.sleep(0.05)
-        _bg["max_lag"] = max(_bg["max_lag"], loop.time() - t0 - 0.05)  # how late the loop woke us
+        lag = loop.time() - t0 - 0.05  # how late the loop woke us
+        _bg["max_lag"] = max(_bg["max_lag"], lag)
+        _bg["lag_sum"] += lag
+        _bg["lag_n"] += 1
         _bg["ticks"] += 1
 
 
@@ -164,6 +167,8 @@ async def stop_background() -> None:
 def bg_state() -> dict[str, Any]:
     task = _bg.get("task")
     lag, _bg["max_lag"] = _bg["max_lag"], 0.0
+    mean_lag = _bg["lag_sum"] / _bg["lag_n"] if _bg["lag_n"] else 0.0
+    _bg["lag_sum"], _bg["lag_n"] = 0.0, 0
     try:
         loop_id = id(asyncio.get_running_loop())
     except RuntimeError:
@@ -172,6 +177,7 @@ def bg_state() -> dict[str, Any]:
         "bg_started_by": _bg["started_by"],
         "bg_ticks": _bg["ticks"],
         "bg_max_lag_ms": round(lag * 1000, 2),  # since the previous probe
+        "bg_mean_lag_ms": round(mean_lag * 1000, 3),
         "bg_alive": bool(task is not None and not task.done()),
         "bg_same_loop_as_request": _bg["loop"] is not None and _bg["loop"] == loop_id,
         "bg_same_thread_as_request": _bg["thread"] == threading.get_ident(),

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ferry.config import DEFAULT_CONFIG, ConfigError, load_config
+from ferry import replication_cli
+from ferry.config import DEFAULT_CONFIG, ConfigError, FerryConfig, load_config
 
 app = typer.Typer(
     add_completion=False,
@@ -16,6 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Ferry: an OSS-compatible store with replication.",
 )
+
+replication_app = replication_cli.app
+app.add_typer(replication_app, name="replication")
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: built-in).")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Override the config's data_dir.")]
@@ -59,7 +63,30 @@ def serve(
     serve_region(loaded, region, log_level)
 
 
-def _load(config: Path | None, data_dir: Path | None):  # type: ignore[no-untyped-def]
+@replication_app.command("retry")
+def replication_retry(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    region: replication_cli.RegionOption = None,
+    bucket: replication_cli.BucketOption = None,
+) -> None:
+    """Queue every FAILED replication task again (they are never dropped)."""
+    replication_cli.retry(_load(config, data_dir), region, bucket)
+
+
+@replication_app.command("status")
+def replication_status(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    region: replication_cli.RegionOption = None,
+    bucket: replication_cli.BucketOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """A table of replication rules with their pending and failed work."""
+    replication_cli.status(_load(config, data_dir), region, bucket, as_json)
+
+
+def _load(config: Path | None, data_dir: Path | None) -> FerryConfig:
     try:
         return load_config(config, data_dir=data_dir.resolve() if data_dir else None)
     except (ConfigError, OSError) as exc:

@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS replication_rules (
     status            TEXT NOT NULL,
     created_at        REAL NOT NULL,
     status_changed_at REAL NOT NULL,
+    -- The bucket's newest version when the rule was created: the backfill's end.  Anything
+    -- later reaches the rule through the outbox, so nothing is copied twice or missed.
+    start_seq         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (bucket, rule_id)
 );
 CREATE TABLE IF NOT EXISTS replication_tasks (
@@ -176,8 +179,9 @@ class SqliteReplicationStore:
     def add_rule(self, bucket: str, rule: ReplicationRule, now: float) -> None:
         with self.db.write() as db:
             db.execute(
-                "INSERT INTO replication_rules VALUES (?, ?, ?, ?, ?, ?)",
-                (bucket, rule.rule_id, rule_to_json(rule), rule.status.value, now, now),
+                "INSERT INTO replication_rules VALUES (?, ?, ?, ?, ?, ?, "
+                "(SELECT coalesce(max(seq), 0) FROM versions WHERE bucket = ?))",
+                (bucket, rule.rule_id, rule_to_json(rule), rule.status.value, now, now, bucket),
             )
 
     def update_rule(self, bucket: str, rule: ReplicationRule, now: float) -> bool:

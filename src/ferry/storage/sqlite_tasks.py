@@ -225,12 +225,15 @@ class SqliteTaskQueue:
     # --- historical objects -----------------------------------------------------
 
     def take_rule(self, bucket: str, rule: ReplicationRule, now: float) -> None:
-        """starting -> doing: fix the backfill's end point and total, in one transaction."""
+        """starting -> doing: set up the backfill of what existed when the rule was created."""
         with self.db.write() as db:
             end = db.execute(
-                "SELECT coalesce(max(seq), 0) AS s FROM versions WHERE bucket = ?", (bucket,)
+                "SELECT start_seq FROM replication_rules WHERE bucket = ? AND rule_id = ?",
+                (bucket, rule.rule_id),
             ).fetchone()
-            end_seq = int(end["s"])
+            if end is None:
+                return  # the rule was deleted meanwhile
+            end_seq = int(end["start_seq"])
             total = 0
             if rule.historical_enabled:
                 rows = db.execute(

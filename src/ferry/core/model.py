@@ -137,3 +137,5 @@ class ObjectChange:
     at: float
     replica: bool = False
     """The change was made by replication itself: it is never replicated again."""
+    metadata_only: bool = False
+    """An existing version's metadata (ACL, tags) changed; its bytes did not."""

@@ -43,7 +43,7 @@ def new_request_id() -> str:
 def render_error(error: OssError, request_id: str, host_id: str, method: str) -> Response:
     headers = [("Content-Type", "application/xml"), ("x-oss-ec", error.details.get("EC", ""))]
     body = b""
-    if method != "HEAD":
+    if method != "HEAD" and error.status != 304:  # a 304 never has a body
         body = error_document(error.code, error.message, request_id, host_id, error.details)
     response = Response(status=error.status, headers=[h for h in headers if h[1]], body=body)
     for name, value in error.headers:

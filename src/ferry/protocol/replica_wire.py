@@ -14,6 +14,7 @@ from ferry.service.replicas import ReplicaAttrs
 from ferry.storage.interfaces import ReplicaWrite
 
 SEQ = "x-ferry-replica-seq"
+VERSION_SEQ = "x-ferry-replica-version-seq"
 SOURCE = "x-ferry-replica-source"
 VERSION_ID = "x-ferry-replica-version-id"
 ETAG = "x-ferry-replica-etag"
@@ -26,6 +27,7 @@ TAGS = "x-ferry-replica-tagging"
 def put_headers(version: ObjectVersion, origin: ReplicaWrite, versioned: bool) -> dict[str, str]:
     headers = {
         SEQ: str(origin.seq),
+        VERSION_SEQ: str(origin.version_seq),
         SOURCE: origin.source,
         ETAG: version.etag,
         CRC64: version.crc64,
@@ -43,17 +45,24 @@ def put_headers(version: ObjectVersion, origin: ReplicaWrite, versioned: bool) -
 
 
 def delete_headers(kind: ChangeKind, version_id: str | None, origin: ReplicaWrite) -> dict[str, str]:
-    headers = {SEQ: str(origin.seq), SOURCE: origin.source, KIND: kind.value}
+    headers = {
+        SEQ: str(origin.seq),
+        VERSION_SEQ: str(origin.version_seq),
+        SOURCE: origin.source,
+        KIND: kind.value,
+    }
     if version_id is not None:
         headers[VERSION_ID] = version_id
     return headers
 
 
 def origin_of(headers: Mapping[str, str]) -> ReplicaWrite:
-    seq, source = headers.get(SEQ, ""), headers.get(SOURCE, "")
-    if not seq.isdigit() or not source:
-        raise OssError("InvalidArgument", f"{SEQ} and {SOURCE} are required on a replicated change.")
-    return ReplicaWrite(source=source, seq=int(seq))
+    seq, version_seq, source = headers.get(SEQ, ""), headers.get(VERSION_SEQ, "0"), headers.get(SOURCE, "")
+    if not seq.isdigit() or not version_seq.isdigit() or not source:
+        raise OssError(
+            "InvalidArgument", f"{SEQ}, {VERSION_SEQ} and {SOURCE} are required on a replicated change."
+        )
+    return ReplicaWrite(source=source, seq=int(seq), version_seq=int(version_seq))
 
 
 def attrs_of(

@@ -38,12 +38,18 @@ class TaskExecutor:
         if rule is None:
             return  # the rule is gone: nothing more to replicate for it
         target = self._target_for(rule)
-        origin = ReplicaWrite(source=f"{self._region}/{task.bucket}", seq=task.source_seq)
+        source = f"{self._region}/{task.bucket}"
         if task.kind is ChangeKind.PUT:
             version = self._store.get_version(task.bucket, task.key, task.version_id)
             if version is None or version.is_delete_marker:
                 return  # superseded: a later change of the key carries its own task
             data = self._blobs.path(version.blob_id) if version.blob_id else None
-            target.put(rule.dest_bucket, version, data, origin)
+            target.put(rule.dest_bucket, version, data, ReplicaWrite(source, task.source_seq, version.seq))
             return
+        if task.kind is ChangeKind.DELETE_MARKER:
+            marker = self._store.get_version(task.bucket, task.key, task.version_id)
+            if marker is None or not marker.is_delete_marker:
+                return  # the marker itself was removed (or overwritten): that change has its own task
+        # A delete marker's task carries the marker's creation number; other deletes need none.
+        origin = ReplicaWrite(source, task.source_seq, task.source_seq)
         target.delete(rule.dest_bucket, task.key, task.kind, task.version_id, origin)

@@ -30,7 +30,9 @@ class ReplicaWrite:
     source: str
     """``<region>/<bucket>`` of the source."""
     seq: int
-    """The source's change sequence: a larger one is a later change of the key."""
+    """The source's sequence number of this change: a larger one is a later change of the key."""
+    version_seq: int = 0
+    """For a version: the source's sequence number of its creation (orders versions of a key)."""
 
 
 @dataclass(frozen=True)

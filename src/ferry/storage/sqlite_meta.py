@@ -75,10 +75,18 @@ CREATE TABLE IF NOT EXISTS versions (
     tags             TEXT NOT NULL,
     replication      TEXT NOT NULL,
     owner_id         TEXT NOT NULL,
-    source_seq       INTEGER NOT NULL DEFAULT 0
+    source_seq       INTEGER NOT NULL DEFAULT 0,  -- replicas: the source version's creation seq
+    meta_seq         INTEGER NOT NULL DEFAULT 0   -- replicas: the source's last metadata change seq
 );
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, version_id);
 CREATE INDEX IF NOT EXISTS versions_latest ON versions (bucket, key) WHERE is_latest = 1;
+-- Versions deleted by replication: a late or retried copy of one must not bring it back.
+CREATE TABLE IF NOT EXISTS replica_tombstones (
+    bucket     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    PRIMARY KEY (bucket, key, version_id)
+);
 -- The newest replicated change applied per key and source: older retries are dropped.
 CREATE TABLE IF NOT EXISTS replica_keys (
     bucket      TEXT NOT NULL,
@@ -289,6 +297,7 @@ class SqliteMetadataStore:
         *,
         latest: bool = True,
         source_seq: int = 0,
+        meta_seq: int = 0,
     ) -> CommitResult:
         freed: list[str] = []
         if new.version_id is not None:
@@ -316,8 +325,8 @@ class SqliteMetadataStore:
                 (new.bucket, new.key),
             )
         cur = db.execute(
-            f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}, source_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}, source_seq, meta_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.bucket,
                 new.key,
@@ -338,6 +347,7 @@ class SqliteMetadataStore:
                 ReplicationState.REPLICA.value if new.replica else ReplicationState.NONE.value,
                 new.owner_id,
                 source_seq,
+                meta_seq,
             ),
         )
         seq = cur.lastrowid
@@ -377,9 +387,10 @@ class SqliteMetadataStore:
         gone = _row_to_version(row)
         db.execute("DELETE FROM versions WHERE seq = ?", (gone.seq,))
         if gone.is_latest:
+            # Replicas order by the source's creation order (they may arrive out of order).
             db.execute(
-                "UPDATE versions SET is_latest = 1 WHERE seq = "
-                "(SELECT max(seq) FROM versions WHERE bucket = ? AND key = ?)",
+                "UPDATE versions SET is_latest = 1 WHERE seq = (SELECT seq FROM versions "
+                "WHERE bucket = ? AND key = ? ORDER BY source_seq DESC, seq DESC LIMIT 1)",
                 (bucket, key),
             )
         self._changed(
@@ -399,7 +410,7 @@ class SqliteMetadataStore:
             ).fetchone()
             if row is not None:
                 version = _row_to_version(row)
-                self._changed(db, pending, ObjectChange(ChangeKind.PUT, version, at))
+                self._changed(db, pending, ObjectChange(ChangeKind.PUT, version, at, metadata_only=True))
 
         self._mutate(change)
 
@@ -437,17 +448,21 @@ class SqliteMetadataStore:
             if origin.seq <= applied:
                 return None  # a later change of this key is already here
             self._set_applied(db, new.bucket, new.key, origin)
-            return self._commit_version(db, pending, new, versioning, source_seq=origin.seq)
+            return self._commit_version(
+                db, pending, new, versioning, source_seq=origin.version_seq, meta_seq=origin.seq
+            )
         existing = db.execute(
-            "SELECT seq, source_seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            "SELECT seq, meta_seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
             (new.bucket, new.key, new.version_id),
         ).fetchone()
+        if existing is None and self._has_or_had(db, new.bucket, new.key, new.version_id):
+            return None  # deleted here by replication already
         if existing is not None:
-            if existing["source_seq"] >= origin.seq:
+            if existing["meta_seq"] >= origin.seq:
                 return None
             # The same version again with a later change: its metadata (ACL, tags) changed.
             db.execute(
-                "UPDATE versions SET acl = ?, tags = ?, user_meta = ?, content_headers = ?, source_seq = ? "
+                "UPDATE versions SET acl = ?, tags = ?, user_meta = ?, content_headers = ?, meta_seq = ? "
                 "WHERE seq = ?",
                 (
                     new.acl.value,
@@ -458,17 +473,35 @@ class SqliteMetadataStore:
                     existing["seq"],
                 ),
             )
-            self._set_applied(db, new.bucket, new.key, origin)
             row = db.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (existing["seq"],)
             ).fetchone()
             return CommitResult(
                 version=_row_to_version(row), freed_blob_ids=[new.blob_id] if new.blob_id else []
             )
-        # A version replicated late (after a newer one) is kept, but does not become latest.
-        latest = origin.seq > applied
-        self._set_applied(db, new.bucket, new.key, origin)
-        return self._commit_version(db, pending, new, versioning, latest=latest, source_seq=origin.seq)
+        # A version replicated late (after a newer one) is kept, but does not become latest:
+        # versions of a key are ordered by their creation at the source, not by arrival.
+        latest = origin.version_seq > self._newest_source_seq(db, new.bucket, new.key)
+        return self._commit_version(
+            db, pending, new, versioning, latest=latest, source_seq=origin.version_seq, meta_seq=origin.seq
+        )
+
+    def _has_or_had(self, db: sqlite3.Connection, bucket: str, key: str, version_id: str) -> bool:
+        return (
+            db.execute(
+                "SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND version_id = ? UNION ALL "
+                "SELECT 1 FROM replica_tombstones WHERE bucket = ? AND key = ? AND version_id = ?",
+                (bucket, key, version_id, bucket, key, version_id),
+            ).fetchone()
+            is not None
+        )
+
+    def _newest_source_seq(self, db: sqlite3.Connection, bucket: str, key: str) -> int:
+        row = db.execute(
+            "SELECT coalesce(max(source_seq), 0) AS s FROM versions WHERE bucket = ? AND key = ?",
+            (bucket, key),
+        ).fetchone()
+        return int(row["s"])
 
     def delete_replica(
         self, bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite, at: float
@@ -476,18 +509,23 @@ class SqliteMetadataStore:
         def apply(db: sqlite3.Connection, pending: Pending) -> CommitResult | None:
             applied = self._applied_seq(db, bucket, key, origin.source)
             if kind is ChangeKind.DELETE_VERSION and version_id is not None:
+                db.execute(
+                    "INSERT OR IGNORE INTO replica_tombstones VALUES (?, ?, ?)", (bucket, key, version_id)
+                )
                 return self._delete_version(db, pending, bucket, key, version_id, kind, replica=True, at=at)
             if kind is ChangeKind.DELETE:
                 if origin.seq <= applied:
                     return None
                 self._set_applied(db, bucket, key, origin)
                 return self._delete_version(db, pending, bucket, key, NULL_VERSION, kind, replica=True, at=at)
-            # A delete marker, with the source's version id.
+            # A delete marker, with the source's version id ('null' in a suspended bucket, where
+            # it replaces the null version like an unversioned write does).
             marker_id = version_id or NULL_VERSION
-            if db.execute(
-                "SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                (bucket, key, marker_id),
-            ).fetchone():
+            if marker_id == NULL_VERSION:
+                if origin.seq <= applied:
+                    return None
+                self._set_applied(db, bucket, key, origin)
+            elif self._has_or_had(db, bucket, key, marker_id):
                 return None
             marker = NewVersion(
                 bucket=bucket,
@@ -497,10 +535,15 @@ class SqliteMetadataStore:
                 version_id=marker_id,
                 replica=True,
             )
-            latest = origin.seq > applied
-            self._set_applied(db, bucket, key, origin)
+            latest = origin.version_seq > self._newest_source_seq(db, bucket, key)
             return self._commit_version(
-                db, pending, marker, Versioning.ENABLED, latest=latest, source_seq=origin.seq
+                db,
+                pending,
+                marker,
+                Versioning.ENABLED,
+                latest=latest,
+                source_seq=origin.version_seq,
+                meta_seq=origin.seq,
             )
 
         return self._mutate(apply)

@@ -23,11 +23,6 @@ from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_replication import rule_from_json
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS replication_counter (
-    id    INTEGER PRIMARY KEY CHECK (id = 1),
-    value INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO replication_counter VALUES (1, 0);
 CREATE INDEX IF NOT EXISTS tasks_order ON replication_tasks (historical, rtc DESC, id);
 """
 
@@ -64,10 +59,22 @@ def _rules_of(db: sqlite3.Connection, bucket: str) -> list[ReplicationRule]:
 
 
 def _next_seq(db: sqlite3.Connection) -> int:
+    """A number from the same sequence as version creations (``versions.seq``, AUTOINCREMENT),
+    so a delete or a metadata change orders against the versions of its key."""
+    db.execute(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'versions', 0 "
+        "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'versions')"
+    )
     row = db.execute(
-        "UPDATE replication_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+        "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'versions' RETURNING seq"
     ).fetchone()
-    return int(row["value"])
+    return int(row["seq"])
+
+
+def _change_seq(db: sqlite3.Connection, change: ObjectChange) -> int:
+    """A new version (or delete marker) is ordered by its creation; anything else gets a new number."""
+    creates_version = change.kind in (ChangeKind.PUT, ChangeKind.DELETE_MARKER) and not change.metadata_only
+    return change.version.seq if creates_version else _next_seq(db)
 
 
 def _insert_task(
@@ -78,6 +85,7 @@ def _insert_task(
     key: str,
     version_id: str,
     kind: ChangeKind,
+    seq: int,
     historical: bool,
     rtc: bool,
     at: float,
@@ -90,7 +98,7 @@ def _insert_task(
             rule_id,
             key,
             version_id,
-            _next_seq(db),
+            seq,
             kind.value,
             int(historical),
             int(rtc),
@@ -111,6 +119,7 @@ class SqliteTaskQueue:
     def on_change(self, db: sqlite3.Connection, change: ObjectChange) -> bool:
         """Queue a task per matching rule, in the transaction that commits ``change``."""
         specs = decide(change, _rules_of(db, change.version.bucket))
+        seq = _change_seq(db, change) if specs else 0
         for spec in specs:
             _insert_task(
                 db,
@@ -119,6 +128,7 @@ class SqliteTaskQueue:
                 key=change.version.key,
                 version_id=change.version.version_id,
                 kind=spec.kind,
+                seq=seq,
                 historical=False,
                 rtc=spec.rtc,
                 at=change.at,
@@ -291,6 +301,7 @@ class SqliteTaskQueue:
                     key=row["key"],
                     version_id=row["version_id"],
                     kind=kind,
+                    seq=row["seq"],
                     historical=True,
                     rtc=False,
                     at=now,

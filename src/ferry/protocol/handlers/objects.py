@@ -140,14 +140,15 @@ def check_conditions(headers: Mapping[str, str], version: ObjectVersion) -> None
     if_match = headers.get("if-match")
     if if_match is not None and if_match.strip() not in (etag, version.etag, "*"):
         raise OssError("PreconditionFailed", "If-Match did not hold.")
+    # RFC 7232 section 6: a date condition is ignored when its ETag counterpart is present.
     if_unmodified = _parse_http_date(headers.get("if-unmodified-since"))
-    if if_unmodified is not None and int(version.created_at) > if_unmodified:
+    if if_match is None and if_unmodified is not None and int(version.created_at) > if_unmodified:
         raise OssError("PreconditionFailed", "If-Unmodified-Since did not hold.")
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None and if_none_match.strip() in (etag, version.etag, "*"):
         raise _not_modified(version)
     if_modified = _parse_http_date(headers.get("if-modified-since"))
-    if if_modified is not None and int(version.created_at) <= if_modified:
+    if if_none_match is None and if_modified is not None and int(version.created_at) <= if_modified:
         raise _not_modified(version)
 
 

@@ -34,7 +34,9 @@ async def app(scope, proto) -> None:
             proto.response_str(404, [("content-type", "text/plain")], "NoSuchKey")
             return
         size, etag, fpath = row
-        proto.response_file(200, [("content-length", str(size)), ("etag", etag), ("content-type", _OCTET)], fpath)
+        proto.response_file(
+            200, [("content-length", str(size)), ("etag", etag), ("content-type", _OCTET)], fpath
+        )
         return
     if path.startswith("/probe"):
         await proto()  # drain body

@@ -127,7 +127,16 @@ async def put(key: str, body: bytes) -> str:
 
 
 # ------------------------------------------------- background-worker probe
-_bg: dict[str, Any] = {"ticks": 0, "max_lag": 0.0, "lag_sum": 0.0, "lag_n": 0, "loop": None, "thread": None, "task": None, "started_by": None}
+_bg: dict[str, Any] = {
+    "ticks": 0,
+    "max_lag": 0.0,
+    "lag_sum": 0.0,
+    "lag_n": 0,
+    "loop": None,
+    "thread": None,
+    "task": None,
+    "started_by": None,
+}
 
 
 async def _bg_worker() -> None:

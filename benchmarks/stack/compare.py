@@ -159,12 +159,43 @@ STACKS: dict[str, dict[str, Any]] = {
 
 def server_argv(stack: str, port: int) -> list[str]:
     p = str(port)
-    gr = [GRANIAN, "--host", HOST, "--port", p, "--workers", "1", "--loop", "uvloop", "--http", "1",
-          "--log-level", "warning"]
+    gr = [
+        GRANIAN,
+        "--host",
+        HOST,
+        "--port",
+        p,
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "1",
+        "--log-level",
+        "warning",
+    ]
     if stack == "uvicorn":
-        return [PY, "-m", "uvicorn", "app_asgi:app", "--host", HOST, "--port", p, "--loop", "uvloop",
-                "--http", "httptools", "--workers", "1", "--lifespan", "on", "--no-access-log",
-                "--log-level", "warning"]
+        return [
+            PY,
+            "-m",
+            "uvicorn",
+            "app_asgi:app",
+            "--host",
+            HOST,
+            "--port",
+            p,
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--workers",
+            "1",
+            "--lifespan",
+            "on",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
     if stack == "granian-asgi":
         return gr + ["--interface", "asgi", "app_asgi:app"]
     if stack == "granian-rsgi":
@@ -204,8 +235,13 @@ class Server:
         self.log_path = self.data / f"server-{self.tag}-{self.port}.log"
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            server_argv(self.stack, self.port), cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, preexec_fn=_pin(0),
+            server_argv(self.stack, self.port),
+            cwd=HERE,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_pin(0),
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -276,14 +312,28 @@ class Server:
 
 # ----------------------------------------------------------------------- load gen
 def run_wrk(port: int, conc: int, duration: float, lua_args: list[str]) -> dict[str, Any]:
-    cmd = ["wrk", "-t", "2", "-c", str(conc), "-d", f"{max(1, round(duration))}s", "--timeout", "10s", "-s", str(LUA),
-           f"http://{HOST}:{port}/", "--", *lua_args]
+    cmd = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(conc),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        f"http://{HOST}:{port}/",
+        "--",
+        *lua_args,
+    ]
     ru0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, preexec_fn=_pin(1))
     ru1, t1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     for line in out.stdout.splitlines():
         if line.startswith("WRKJSON "):
-            w = json.loads(line[len("WRKJSON "):])
+            w = json.loads(line[len("WRKJSON ") :])
             cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
             w["client_cpu_pct"] = 100 * cpu / (t1 - t0)
             return w
@@ -342,7 +392,7 @@ def one_run(server: Server, conc: int, lua_args: list[str], r: int, secs: float)
         "rss_peak_mib": peak / MiB,
     }
     if args[0] == "put":
-        run["rows_inserted"] = count_rows(server.data, args[1][len("/o/"):])
+        run["rows_inserted"] = count_rows(server.data, args[1][len("/o/") :])
     return run
 
 
@@ -374,11 +424,20 @@ def count_rows(data: Path, key_prefix: str) -> int:
 
 # ------------------------------------------------------------------------ probes
 PROBES: list[tuple[str, bytes]] = [
-    ("origin-form %2F", b"GET /probe/bkt/a%2Fb%20c?x=1 HTTP/1.1\r\nHost: bkt.example.com\r\nConnection: close\r\n\r\n"),
-    ("absolute-form", b"GET http://bkt.example.com/probe/a%2Fb?x=1 HTTP/1.1\r\nHost: bkt.example.com\r\n"
-                      b"Connection: close\r\n\r\n"),
-    ("absolute-form, other Host", b"GET http://bkt.example.com/probe/k HTTP/1.1\r\nHost: other.example.org\r\n"
-                                  b"Connection: close\r\n\r\n"),
+    (
+        "origin-form %2F",
+        b"GET /probe/bkt/a%2Fb%20c?x=1 HTTP/1.1\r\nHost: bkt.example.com\r\nConnection: close\r\n\r\n",
+    ),
+    (
+        "absolute-form",
+        b"GET http://bkt.example.com/probe/a%2Fb?x=1 HTTP/1.1\r\nHost: bkt.example.com\r\n"
+        b"Connection: close\r\n\r\n",
+    ),
+    (
+        "absolute-form, other Host",
+        b"GET http://bkt.example.com/probe/k HTTP/1.1\r\nHost: other.example.org\r\n"
+        b"Connection: close\r\n\r\n",
+    ),
 ]
 
 
@@ -406,11 +465,17 @@ def bg_probe(server: Server) -> dict[str, Any]:
 
 
 def send_mode(server: Server, mode: str) -> dict[str, Any]:
-    r = raw_http(server.port, f"GET /big/{mode}/{BIG_KEY} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                 .encode(), head_only=True)
-    return {"status": r["status"], "x-send-mode": r["headers"].get("x-send-mode"),
-            "content-length": r["headers"].get("content-length"),
-            "transfer-encoding": r["headers"].get("transfer-encoding")}
+    r = raw_http(
+        server.port,
+        f"GET /big/{mode}/{BIG_KEY} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode(),
+        head_only=True,
+    )
+    return {
+        "status": r["status"],
+        "x-send-mode": r["headers"].get("x-send-mode"),
+        "content-length": r["headers"].get("content-length"),
+        "transfer-encoding": r["headers"].get("transfer-encoding"),
+    }
 
 
 # ------------------------------------------------------------------------ driver
@@ -479,10 +544,15 @@ def main() -> int:
             "versions": versions(),
             "pinned": PIN,
             "pinning": "server process tree -> CPU 0, wrk -> CPU 1" if PIN else "none",
-            "runs": cfg.runs, "duration_s": cfg.duration, "warmup_s": cfg.warmup, "wrk_threads": 2,
-            "objects": N_OBJECTS, "object_size": OBJ_SIZE, "big_size": BIG_SIZE,
+            "runs": cfg.runs,
+            "duration_s": cfg.duration,
+            "warmup_s": cfg.warmup,
+            "wrk_threads": 2,
+            "objects": N_OBJECTS,
+            "object_size": OBJ_SIZE,
+            "big_size": BIG_SIZE,
             "order": "rounds: each phase (GET 4KiB, GET 64MiB, PUT 4KiB) runs run #1 of every point, "
-                     "then run #2 of every point, ...; warmup only before run #1",
+            "then run #2 of every point, ...; warmup only before run #1",
         },
         "stacks": {k: v["desc"] for k, v in STACKS.items()},
         "points": [],
@@ -507,8 +577,12 @@ def main() -> int:
         print(f"{stamp()} starting servers", flush=True)
         plan = [("uvicorn", l) for l in ("direct", "thread", "lru")]
         plan += [("granian-asgi", l) for l in ("direct", "thread", "lru")]
-        plan += [("granian-rsgi", "direct"), ("aiohttp-bytes", "direct"), ("aiohttp-file", "direct"),
-                 ("granian-embed", "direct")]
+        plan += [
+            ("granian-rsgi", "direct"),
+            ("aiohttp-bytes", "direct"),
+            ("aiohttp-file", "direct"),
+            ("granian-embed", "direct"),
+        ]
         direct: dict[str, Server] = {}
         for stack, lookup in plan:
             s = start(stack, lookup)
@@ -516,23 +590,39 @@ def main() -> int:
                 direct[stack] = s
             for c in concs:
                 phases[0][1].append(Point(s, "GET 4KiB", lookup, c, get_args))
-        for stack, modes in (("uvicorn", ["chunks", "pathsend"]), ("granian-asgi", ["chunks", "pathsend"]),
-                             ("granian-rsgi", ["file"]), ("aiohttp-file", ["file"])):
+        for stack, modes in (
+            ("uvicorn", ["chunks", "pathsend"]),
+            ("granian-asgi", ["chunks", "pathsend"]),
+            ("granian-rsgi", ["file"]),
+            ("aiohttp-file", ["file"]),
+        ):
             s = direct[stack]
             for mode in modes:
                 sm = send_mode(s, mode)
                 result["send_modes"][f"{stack}/{mode}"] = sm
                 if sm["x-send-mode"] and sm["x-send-mode"] != mode:
-                    print(f"  {stack}/{mode}: server does not offer it (app fell back to "
-                          f"{sm['x-send-mode']}); not measured", flush=True)
+                    print(
+                        f"  {stack}/{mode}: server does not offer it (app fell back to "
+                        f"{sm['x-send-mode']}); not measured",
+                        flush=True,
+                    )
                     continue
-                phases[1][1].append(Point(s, "GET 64MiB", mode, cfg.big_conc, ["path", f"/big/{mode}/{BIG_KEY}"]))
+                phases[1][1].append(
+                    Point(s, "GET 64MiB", mode, cfg.big_conc, ["path", f"/big/{mode}/{BIG_KEY}"])
+                )
         for stack in ("uvicorn", "granian-asgi"):
             for fsync in (True, False):
                 s = start(stack, "direct", fsync)
                 for c in concs:
-                    phases[2][1].append(Point(s, "PUT 4KiB", "fsync" if fsync else "no-fsync", c,
-                                              ["put", f"/o/put-{stack}-fs{int(fsync)}-c{c}"]))
+                    phases[2][1].append(
+                        Point(
+                            s,
+                            "PUT 4KiB",
+                            "fsync" if fsync else "no-fsync",
+                            c,
+                            ["put", f"/o/put-{stack}-fs{int(fsync)}-c{c}"],
+                        )
+                    )
 
         # ---- protocol probes, background-task state before load
         for stack in ("uvicorn", "granian-asgi", "granian-rsgi", "aiohttp-bytes", "aiohttp-file"):
@@ -556,12 +646,18 @@ def main() -> int:
                         warmup(p.server, p.conc, p.lua_args, cfg.warmup)
                     run = one_run(p.server, p.conc, p.lua_args, r, cfg.duration)
                     p.runs.append(run)
-                    unit = (f"{run['mibps']:8.1f} MiB/s" if phase.startswith("GET 64")
-                            else f"{run['rps']:8.0f} req/s")
-                    print(f"{stamp()} r{r} {p.name:40s} {unit}  p50 {run['p50_ms']:7.2f} ms  "
-                          f"p99 {run['p99_ms']:7.2f} ms  cpu {run['server_cpu_pct']:5.1f}%  "
-                          f"wrk {run['client_cpu_pct']:5.1f}%  {run['cpu_us_per_req']:8.1f} us/req  "
-                          f"rss {run['rss_peak_mib']:6.1f} MiB  err {sum(run['errors'].values())}", flush=True)
+                    unit = (
+                        f"{run['mibps']:8.1f} MiB/s"
+                        if phase.startswith("GET 64")
+                        else f"{run['rps']:8.0f} req/s"
+                    )
+                    print(
+                        f"{stamp()} r{r} {p.name:40s} {unit}  p50 {run['p50_ms']:7.2f} ms  "
+                        f"p99 {run['p99_ms']:7.2f} ms  cpu {run['server_cpu_pct']:5.1f}%  "
+                        f"wrk {run['client_cpu_pct']:5.1f}%  {run['cpu_us_per_req']:8.1f} us/req  "
+                        f"rss {run['rss_peak_mib']:6.1f} MiB  err {sum(run['errors'].values())}",
+                        flush=True,
+                    )
             for p in pts:
                 m = summarize(p.runs)
                 m.update(stack=p.server.stack, workload=p.workload, variant=p.variant, conc=p.conc)
@@ -578,7 +674,10 @@ def main() -> int:
             rc = s.stop()
             running.remove(s)
             marker = data / f"shutdown_{s.tag}.json"
-            info = {"exit_code": rc, "shutdown_marker": json.loads(marker.read_text()) if marker.exists() else None}
+            info = {
+                "exit_code": rc,
+                "shutdown_marker": json.loads(marker.read_text()) if marker.exists() else None,
+            }
             if s is direct.get(s.stack) and s.stack in result["lifespan"]:
                 result["lifespan"][s.stack].update(info)
             elif s.stack in result["embed"]:
@@ -608,9 +707,11 @@ def _fmt(x: float, nd: int = 0) -> str:
 
 
 def results_table(points: list[dict[str, Any]]) -> str:
-    rows = ["| stack | workload | variant | conc | median req/s | req/s min–max | median MiB/s | p50 ms | p99 ms "
-            "| server CPU % | wrk CPU % | CPU µs/req | peak RSS MiB | errors |",
-            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| stack | workload | variant | conc | median req/s | req/s min–max | median MiB/s | p50 ms | p99 ms "
+        "| server CPU % | wrk CPU % | CPU µs/req | peak RSS MiB | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for p in points:
         big = p["workload"].startswith("GET 64")
         rows.append(
@@ -618,27 +719,37 @@ def results_table(points: list[dict[str, Any]]) -> str:
             f"{_fmt(p['rps_min'], 1 if big else 0)}–{_fmt(p['rps_max'], 1 if big else 0)} | "
             f"{_fmt(p['mibps'], 1)} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['server_cpu_pct']:.0f} | "
             f"{p['client_cpu_pct']:.0f} | "
-            f"{_fmt(p['cpu_us_per_req'], 0 if not big else 0)} | {p['rss_peak_mib']:.1f} | {p['errors']} |")
+            f"{_fmt(p['cpu_us_per_req'], 0 if not big else 0)} | {p['rss_peak_mib']:.1f} | {p['errors']} |"
+        )
     return "\n".join(rows)
 
 
 def lookup_table(points: list[dict[str, Any]]) -> str:
     by = {(p["stack"], p["variant"], p["conc"]): p for p in points if p["workload"] == "GET 4KiB"}
-    rows = ["| stack | conc | direct CPU µs/req | to_thread CPU µs/req | LRU CPU µs/req | "
-            "sqlite-in-loop cost (direct − LRU) | to_thread extra (thread − direct) |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| stack | conc | direct CPU µs/req | to_thread CPU µs/req | LRU CPU µs/req | "
+        "sqlite-in-loop cost (direct − LRU) | to_thread extra (thread − direct) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for (stack, variant, conc), p in sorted(by.items()):
         if variant != "direct" or (stack, "lru", conc) not in by or (stack, "thread", conc) not in by:
             continue
-        d, t, lr = p["cpu_us_per_req"], by[(stack, "thread", conc)]["cpu_us_per_req"], \
-            by[(stack, "lru", conc)]["cpu_us_per_req"]
-        rows.append(f"| {stack} | {conc} | {d:.0f} | {t:.0f} | {lr:.0f} | {d - lr:+.0f} µs | {t - d:+.0f} µs |")
+        d, t, lr = (
+            p["cpu_us_per_req"],
+            by[(stack, "thread", conc)]["cpu_us_per_req"],
+            by[(stack, "lru", conc)]["cpu_us_per_req"],
+        )
+        rows.append(
+            f"| {stack} | {conc} | {d:.0f} | {t:.0f} | {lr:.0f} | {d - lr:+.0f} µs | {t - d:+.0f} µs |"
+        )
     return "\n".join(rows)
 
 
 def probe_table(probes: dict[str, Any]) -> str:
-    rows = ["| stack | request | status | app sees path | raw_path | query | Host header | other |",
-            "|---|---|---:|---|---|---|---|---|"]
+    rows = [
+        "| stack | request | status | app sees path | raw_path | query | Host header | other |",
+        "|---|---|---:|---|---|---|---|---|",
+    ]
     for stack, res in probes.items():
         for name, e in res.items():
             echo = e.get("echo") or {}
@@ -647,11 +758,14 @@ def probe_table(probes: dict[str, Any]) -> str:
                 if echo.get(k) is not None:
                     other.append(f"{k}={echo[k]}")
             if not echo:
-                other.append((e.get("body") or e.get("error") or "").replace("|", "/").replace("\n", " ")[:80])
+                other.append(
+                    (e.get("body") or e.get("error") or "").replace("|", "/").replace("\n", " ")[:80]
+                )
             rows.append(
                 f"| {stack} | {name} | {e.get('status')} | `{echo.get('path')}` | `{echo.get('raw_path')}` | "
                 f"`{echo.get('query_string')}` | "
-                f"`{echo.get('host_header')}` | {'; '.join(other)} |")
+                f"`{echo.get('host_header')}` | {'; '.join(other)} |"
+            )
     return "\n".join(rows)
 
 
@@ -693,36 +807,66 @@ def render_md(r: dict[str, Any]) -> str:
         "|---|---:|---|---|---|",
     ]
     for k, sm in r["send_modes"].items():
-        out.append(f"| {k} | {sm['status']} | {sm['x-send-mode']} | {sm['content-length']} | "
-                   f"{sm['transfer-encoding']} |")
-    out += ["", "ASGI `scope['extensions']` advertised by each server: " + ", ".join(
-        f"{k}: {v.get('at_start', {}).get('extensions')}" for k, v in r["lifespan"].items()), ""]
+        out.append(
+            f"| {k} | {sm['status']} | {sm['x-send-mode']} | {sm['content-length']} | "
+            f"{sm['transfer-encoding']} |"
+        )
+    out += [
+        "",
+        "ASGI `scope['extensions']` advertised by each server: "
+        + ", ".join(f"{k}: {v.get('at_start', {}).get('extensions')}" for k, v in r["lifespan"].items()),
+        "",
+    ]
     out += ["## Request-target probes (raw socket, `Connection: close`)", "", probe_table(r["probes"]), ""]
-    out += ["## Background tasks: lifespan-hosted and embedded", "",
-            "| server | started by | ticks at start | ticks after load | alive | same loop as requests | "
-            "same thread | bg timer lag during load: mean / max ms | exit code | lifespan/loop shutdown ran |",
-            "|---|---|---:|---:|---|---|---|---:|---:|---|"]
+    out += [
+        "## Background tasks: lifespan-hosted and embedded",
+        "",
+        "| server | started by | ticks at start | ticks after load | alive | same loop as requests | "
+        "same thread | bg timer lag during load: mean / max ms | exit code | lifespan/loop shutdown ran |",
+        "|---|---|---:|---:|---|---|---|---:|---:|---|",
+    ]
     for k, e in r["lifespan"].items():
         a, b = e.get("at_start", {}), e.get("after_load", {})
-        out.append(f"| {k} (CLI) | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
-                   f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
-                   f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
+        out.append(
+            f"| {k} (CLI) | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
+            f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
+            f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |"
+        )
     for k, e in r["embed"].items():
         a, b = e.get("probe_t0", {}), e.get("probe_after_load", {})
-        out.append(f"| {k} | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
-                   f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
-                   f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |")
-    out += ["", "(uvicorn's CLI re-raises the SIGTERM it caught after its graceful shutdown, hence exit code -15; "
-            "the shutdown marker shows lifespan shutdown completed. `ticks` advance every 50 ms; lag = how late "
-            "the loop woke the background task, over the whole load phase. All servers stay up for the whole run, so "
-            "uvicorn-embed, never loaded, is the idle control: its max lag shows this VM's own stalls.)", ""]
-    keys = {k: (v.get("absolute-form", {}).get("echo") or {}).get("scope_keys") for k, v in r["probes"].items()}
-    out += ["ASGI scope keys seen on the absolute-form request: " + "; ".join(
-        f"{k}: {', '.join(v)}" for k, v in keys.items() if v), ""]
+        out.append(
+            f"| {k} | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
+            f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
+            f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |"
+        )
+    out += [
+        "",
+        "(uvicorn's CLI re-raises the SIGTERM it caught after its graceful shutdown, hence exit code -15; "
+        "the shutdown marker shows lifespan shutdown completed. `ticks` advance every 50 ms; lag = how late "
+        "the loop woke the background task, over the whole load phase. All servers stay up for the whole run, so "
+        "uvicorn-embed, never loaded, is the idle control: its max lag shows this VM's own stalls.)",
+        "",
+    ]
+    keys = {
+        k: (v.get("absolute-form", {}).get("echo") or {}).get("scope_keys") for k, v in r["probes"].items()
+    }
+    out += [
+        "ASGI scope keys seen on the absolute-form request: "
+        + "; ".join(f"{k}: {', '.join(v)}" for k, v in keys.items() if v),
+        "",
+    ]
     if NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]
-    out += ["## Reproduce", "", "```", "source /work/venv/bin/activate",
-            "apt-get install -y wrk   # if missing", "python benchmarks/stack/compare.py", "```", ""]
+    out += [
+        "## Reproduce",
+        "",
+        "```",
+        "source /work/venv/bin/activate",
+        "apt-get install -y wrk   # if missing",
+        "python benchmarks/stack/compare.py",
+        "```",
+        "",
+    ]
     return "\n".join(out)
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import oss2  # noqa: E402
-from oss2.models import ReplicationRule  # noqa: E402
+import oss2
+from oss2.models import ReplicationRule
 
-from tests.integration.harness import FerryCluster  # noqa: E402
+from tests.integration.harness import FerryCluster
 
 RESULTS = Path(__file__).parent / "results"
 SRC, DST = "oss-cn-hangzhou", "oss-cn-beijing"

@@ -25,10 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import oss2  # noqa: E402
-from oss2.models import ReplicationRule  # noqa: E402
+from oss2.models import ReplicationRule
 
-from tests.integration.harness import FerryCluster  # noqa: E402
+from tests.integration.harness import FerryCluster
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -120,7 +119,8 @@ def main() -> None:
         "| target PUT/s | achieved PUT/s | objects | p50 ms | p99 ms | p99.99 ms | max ms | missing |\n"
         "|---|---|---|---|---|---|---|---|\n"
         f"| {result['rate_target_per_s']} | {result['rate_achieved_per_s']} | {result['objects']} | "
-        f"{lag['p50']} | {lag['p99']} | {lag['p99.99']} | {lag['max']} | {result['missing_at_destination']} |\n"
+        f"{lag['p50']} | {lag['p99']} | {lag['p99.99']} | {lag['max']} | "
+        f"{result['missing_at_destination']} |\n"
     )
     (RESULTS / "replication_lag.md").write_text(
         "# Replication lag (4 KiB PUTs, one CRR rule, two region processes on loopback)\n\n"

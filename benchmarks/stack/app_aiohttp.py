@@ -7,7 +7,6 @@ usage: python app_aiohttp.py --port P --mode bytes|file
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -16,7 +15,7 @@ from aiohttp import web
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import common  # noqa: E402
+import common
 
 MODE = "bytes"
 
@@ -25,7 +24,7 @@ async def get_obj(request: web.Request) -> web.StreamResponse:
     row = await common.lookup(request.match_info["key"])
     if row is None:
         return web.Response(status=404, text="NoSuchKey")
-    size, etag, fpath = row
+    _size, etag, fpath = row
     if MODE == "file":
         return web.FileResponse(fpath, headers={"Content-Type": "application/octet-stream"})
     return web.Response(
@@ -49,7 +48,7 @@ async def probe(request: web.Request) -> web.Response:
         "host_header": request.headers.get("Host"),
         "aiohttp_host": request.host,
         "url": str(request.url),
-        "http_version": "%d.%d" % request.version,
+        "http_version": "{}.{}".format(*request.version),
         "extensions": [],
         **common.bg_state(),
     }

@@ -13,6 +13,7 @@ between stacks is the HTTP server and the app interface glue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -95,7 +96,7 @@ def _writer() -> sqlite3.Connection:
 
 def put_sync(key: str, body: bytes) -> str:
     """temp file -> (fsync) -> rename -> (fsync dir) -> INSERT row (one writer, autocommit)."""
-    etag = '"%s"' % hashlib.md5(body).hexdigest()
+    etag = f'"{hashlib.md5(body).hexdigest()}"'
     name = hashlib.sha1(key.encode()).hexdigest()
     final_dir = os.path.join(DATA, "objects", "put", name[:2])
     final = os.path.join(final_dir, name)
@@ -164,10 +165,8 @@ async def stop_background() -> None:
     if task is None:
         return
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     marker = os.path.join(DATA, f"shutdown_{TAG}.json")
     with open(marker, "w") as f:
         json.dump({"ticks": _bg["ticks"], "clean_cancel": task.cancelled(), "t": time.time()}, f)

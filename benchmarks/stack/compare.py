@@ -23,6 +23,7 @@ generator never steals the server's CPU. --no-pin disables that.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -82,7 +83,7 @@ def prepare_data(d: Path) -> None:
         data = os.urandom(OBJ_SIZE)
         p = d / "objects" / "small" / key
         p.write_bytes(data)
-        rows.append((key, OBJ_SIZE, '"%s"' % hashlib.md5(data).hexdigest(), str(p)))
+        rows.append((key, OBJ_SIZE, f'"{hashlib.md5(data).hexdigest()}"', str(p)))
     big = d / "objects" / BIG_KEY
     h = hashlib.md5()
     with open(big, "wb") as f:
@@ -90,7 +91,7 @@ def prepare_data(d: Path) -> None:
             chunk = os.urandom(MiB)
             h.update(chunk)
             f.write(chunk)
-    rows.append((BIG_KEY, BIG_SIZE, '"%s"' % h.hexdigest(), str(big)))
+    rows.append((BIG_KEY, BIG_SIZE, f'"{h.hexdigest()}"', str(big)))
     db.executemany("INSERT INTO objects VALUES (?, ?, ?, ?)", rows)
     db.commit()
     db.close()
@@ -105,7 +106,7 @@ def raw_http(port: int, payload: bytes, timeout: float = 5.0, head_only: bool = 
         while True:
             try:
                 chunk = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
+            except (TimeoutError, ConnectionResetError):
                 break
             if not chunk:
                 break
@@ -121,10 +122,8 @@ def raw_http(port: int, payload: bytes, timeout: float = 5.0, head_only: bool = 
     lines = head.decode("latin-1").split("\r\n")
     status = None
     if lines and lines[0].startswith("HTTP/"):
-        try:
+        with contextlib.suppress(IndexError, ValueError):
             status = int(lines[0].split()[1])
-        except (IndexError, ValueError):
-            pass
     headers = {}
     for line in lines[1:]:
         if ":" in line:
@@ -197,9 +196,9 @@ def server_argv(stack: str, port: int) -> list[str]:
             "warning",
         ]
     if stack == "granian-asgi":
-        return gr + ["--interface", "asgi", "app_asgi:app"]
+        return [*gr, "--interface", "asgi", "app_asgi:app"]
     if stack == "granian-rsgi":
-        return gr + ["--interface", "rsgi", "app_rsgi:app"]
+        return [*gr, "--interface", "rsgi", "app_rsgi:app"]
     if stack in ("aiohttp-bytes", "aiohttp-file"):
         return [PY, "app_aiohttp.py", "--host", HOST, "--port", p, "--mode", stack.split("-")[1]]
     if stack in ("granian-embed", "uvicorn-embed"):
@@ -233,17 +232,16 @@ class Server:
             PYTHONUNBUFFERED="1",
         )
         self.log_path = self.data / f"server-{self.tag}-{self.port}.log"
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            server_argv(self.stack, self.port),
-            cwd=HERE,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_pin(0),
-        )
-        log.close()
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                server_argv(self.stack, self.port),
+                cwd=HERE,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_pin(0),
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -268,17 +266,15 @@ class Server:
     def tree(self) -> list[psutil.Process]:
         try:
             root = psutil.Process(self.proc.pid)
-            return [root] + root.children(recursive=True)
+            return [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
 
     def rss(self) -> int:
         total = 0
         for p in self.tree():
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 total += p.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         return total
 
     def cpu(self) -> float:
@@ -301,10 +297,8 @@ class Server:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             for pid in self.known_pids - {self.proc.pid}:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.kill()
             self.proc.wait(5)
             return None
@@ -364,16 +358,39 @@ def warmup(server: Server, conc: int, lua_args: list[str], secs: float) -> None:
     run_wrk(server.port, conc, secs, warm)
 
 
-def one_run(server: Server, conc: int, lua_args: list[str], r: int, secs: float) -> dict[str, Any]:
+def _busy_cpu_s() -> float:
+    """Machine-wide non-idle CPU seconds so far (all CPUs), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle + iowait
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def quiet_gate(max_wait: float, busy_limit: float = 0.25, sample: float = 0.1) -> float:
+    """Wait (at most max_wait s) until the machine is quiet: < busy_limit cores busy.
+
+    Between runs our own servers are idle, so anything busy is foreign load (this machine is
+    shared with other sessions' test suites)."""
+    t0 = time.monotonic()
+    while True:
+        b0 = _busy_cpu_s()
+        time.sleep(sample)
+        if (_busy_cpu_s() - b0) / sample < busy_limit or time.monotonic() - t0 >= max_wait:
+            return time.monotonic() - t0
+
+
+def one_run(
+    server: Server, conc: int, lua_args: list[str], r: int, secs: float, retry: bool = False
+) -> dict[str, Any]:
     args = list(lua_args)
     if args[0] == "put":
-        args[1] = f"{lua_args[1]}-r{r}"
+        args[1] = f"{lua_args[1]}-r{r}{'b' if retry else ''}"
         os.sync()  # start every PUT run without the previous run's dirty pages
     sampler = RssSampler(server)
     sampler.start()
-    c0, t0 = server.cpu(), time.monotonic()
+    b0, c0, t0 = _busy_cpu_s(), server.cpu(), time.monotonic()
     w = run_wrk(server.port, conc, secs, args)
-    c1, t1 = server.cpu(), time.monotonic()
+    b1, c1, t1 = _busy_cpu_s(), server.cpu(), time.monotonic()
     peak = sampler.finish()
     dur = w["duration_us"] / 1e6
     run = {
@@ -388,6 +405,9 @@ def one_run(server: Server, conc: int, lua_args: list[str], r: int, secs: float)
         "errors": {k: v for k, v in w.items() if k.startswith("err_") and v},
         "server_cpu_pct": 100 * (c1 - c0) / (t1 - t0),
         "client_cpu_pct": w["client_cpu_pct"],
+        # everything else busy on the machine: loopback softirq, this script, idle servers' timers,
+        # and any foreign load (a high value flags a disturbed run)
+        "other_cpu_pct": 100 * ((b1 - b0) - (c1 - c0)) / (t1 - t0) - w["client_cpu_pct"],
         "cpu_us_per_req": (c1 - c0) / max(w["requests"], 1) * 1e6,
         "rss_peak_mib": peak / MiB,
     }
@@ -407,6 +427,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_ms": med("p99_ms"),
         "server_cpu_pct": med("server_cpu_pct"),
         "client_cpu_pct": med("client_cpu_pct"),
+        "other_cpu_pct": med("other_cpu_pct"),
+        "other_cpu_pct_max": max(x["other_cpu_pct"] for x in runs),
         "cpu_us_per_req": med("cpu_us_per_req"),
         "rss_peak_mib": max(x["rss_peak_mib"] for x in runs),
         "errors": sum(sum(x["errors"].values()) for x in runs),
@@ -499,6 +521,7 @@ class Point:
     conc: int
     lua_args: list[str]
     runs: list[dict[str, Any]] = field(default_factory=list)
+    disturbed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -519,7 +542,29 @@ def main() -> int:
     ap.add_argument("--data-dir", default="", help="scratch dir (default: a new temp dir, removed after)")
     ap.add_argument("--keep-data", action="store_true")
     ap.add_argument("--out", default=str(RESULTS / "stack_compare"), help="output path without extension")
+    ap.add_argument(
+        "--quiet-wait", type=float, default=5.0, help="max s to wait for an idle machine before each run"
+    )
+    ap.add_argument(
+        "--disturbed",
+        type=float,
+        default=45.0,
+        help="a run whose non-server, non-wrk CPU exceeds this %% of a core is re-measured once",
+    )
+    ap.add_argument(
+        "--extra-budget",
+        type=float,
+        default=45.0,
+        help="max extra seconds for waiting on an idle machine and re-measuring, in total",
+    )
+    ap.add_argument("--render", metavar="JSON", help="only re-render the .md from an existing results JSON")
     cfg = ap.parse_args()
+    if cfg.render:
+        res = json.loads(Path(cfg.render).read_text())
+        md_path = Path(cfg.render).with_suffix(".md")
+        md_path.write_text(render_md(res))
+        print(md_path.read_text())
+        return 0
     if cfg.quick:
         cfg.runs, cfg.duration, cfg.warmup = 1, 2.0, 1.0
     PIN = not cfg.no_pin and (os.cpu_count() or 1) >= 2
@@ -575,8 +620,8 @@ def main() -> int:
         # ---- start every server up front (idle servers cost no CPU); runs are interleaved across
         # stacks so that the (large) drift of this shared VM's CPU speed hits all stacks alike.
         print(f"{stamp()} starting servers", flush=True)
-        plan = [("uvicorn", l) for l in ("direct", "thread", "lru")]
-        plan += [("granian-asgi", l) for l in ("direct", "thread", "lru")]
+        plan = [("uvicorn", lk) for lk in ("direct", "thread", "lru")]
+        plan += [("granian-asgi", lk) for lk in ("direct", "thread", "lru")]
         plan += [
             ("granian-rsgi", "direct"),
             ("aiohttp-bytes", "direct"),
@@ -637,14 +682,41 @@ def main() -> int:
         result["embed"]["granian-embed"]["probe_t1s"] = bg_probe(direct["granian-embed"])
 
         # ---- load, in interleaved rounds per phase
-        for phase, pts in phases:
+        for _, pts in phases:
             pts[:] = [p for p in pts if only is None or only.search(p.name)]
+        planned = sum(len(pts) for _, pts in phases) * (cfg.runs * (cfg.duration + 0.2) + cfg.warmup + 0.2)
+        budget_end = time.monotonic() + planned + cfg.extra_budget
+        total_points = sum(len(pts) for _, pts in phases)
+        total_runs, done_runs, done_warm = total_points * cfg.runs, 0, 0
+        for phase, pts in phases:
             print(f"{stamp()} == {phase}: {len(pts)} points x {cfg.runs} runs", flush=True)
             for r in range(cfg.runs):
                 for p in pts:
+                    # planned seconds still to go, this run included
+                    left = (total_runs - done_runs) * (cfg.duration + 0.2) + (total_points - done_warm) * (
+                        cfg.warmup + 0.2
+                    )
+                    done_runs += 1
+                    done_warm += r == 0
                     if r == 0 and cfg.warmup > 0:
                         warmup(p.server, p.conc, p.lua_args, cfg.warmup)
+                    waited = quiet_gate(min(cfg.quiet_wait, max(0.0, budget_end - time.monotonic() - left)))
                     run = one_run(p.server, p.conc, p.lua_args, r, cfg.duration)
+                    run["quiet_wait_s"] = round(waited, 2)
+                    if (
+                        run["other_cpu_pct"] > cfg.disturbed
+                        and not phase.startswith("GET 64")  # loopback softirq is legitimately high there
+                        and time.monotonic() + cfg.duration + left < budget_end
+                    ):
+                        # foreign load on this shared machine: keep the run on record, measure it again
+                        print(
+                            f"{stamp()} r{r} {p.name:40s} disturbed "
+                            f"(other {run['other_cpu_pct']:.0f}%), re-measuring",
+                            flush=True,
+                        )
+                        p.disturbed.append(run)
+                        quiet_gate(min(cfg.quiet_wait, max(0.0, budget_end - time.monotonic() - left)))
+                        run = one_run(p.server, p.conc, p.lua_args, r, cfg.duration, retry=True)
                     p.runs.append(run)
                     unit = (
                         f"{run['mibps']:8.1f} MiB/s"
@@ -654,12 +726,14 @@ def main() -> int:
                     print(
                         f"{stamp()} r{r} {p.name:40s} {unit}  p50 {run['p50_ms']:7.2f} ms  "
                         f"p99 {run['p99_ms']:7.2f} ms  cpu {run['server_cpu_pct']:5.1f}%  "
-                        f"wrk {run['client_cpu_pct']:5.1f}%  {run['cpu_us_per_req']:8.1f} us/req  "
+                        f"wrk {run['client_cpu_pct']:5.1f}%  other {run['other_cpu_pct']:5.1f}%  "
+                        f"{run['cpu_us_per_req']:8.1f} us/req  "
                         f"rss {run['rss_peak_mib']:6.1f} MiB  err {sum(run['errors'].values())}",
                         flush=True,
                     )
             for p in pts:
                 m = summarize(p.runs)
+                m["disturbed_runs_replaced"] = p.disturbed
                 m.update(stack=p.server.stack, workload=p.workload, variant=p.variant, conc=p.conc)
                 result["points"].append(m)
 
@@ -683,21 +757,24 @@ def main() -> int:
             elif s.stack in result["embed"]:
                 result["embed"][s.stack].update(info, log_tail=s.log_tail(10))
         print(f"{stamp()} stopped in {time.monotonic() - t_stop:.1f}s", flush=True)
+        result["meta"]["elapsed_s"] = round(time.monotonic() - t_start, 1)
+        out = Path(cfg.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        md = render_md(result)
+        out.with_suffix(".md").write_text(md)
+        print()
+        print(md)
+        print(
+            f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')} ({result['meta']['elapsed_s']} s)"
+        )
     finally:
         for s in list(running):
             s.stop()
         if not cfg.keep_data:
+            print(f"{stamp()} removing {data} (the PUT runs leave ~10^5 small files)", flush=True)
             shutil.rmtree(data, ignore_errors=True)
-
-    result["meta"]["elapsed_s"] = round(time.monotonic() - t_start, 1)
-    out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    md = render_md(result)
-    out.with_suffix(".md").write_text(md)
-    print()
-    print(md)
-    print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')} in {result['meta']['elapsed_s']} s")
+    print(f"{stamp()} done")
     return 0
 
 
@@ -709,17 +786,24 @@ def _fmt(x: float, nd: int = 0) -> str:
 def results_table(points: list[dict[str, Any]]) -> str:
     rows = [
         "| stack | workload | variant | conc | median req/s | req/s min–max | median MiB/s | p50 ms | p99 ms "
-        "| server CPU % | wrk CPU % | CPU µs/req | peak RSS MiB | errors |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU % | wrk CPU % | other CPU % (max) | CPU µs/req | per-core capacity "
+        "| peak RSS MiB | errors |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in points:
         big = p["workload"].startswith("GET 64")
+        n_redo = len(p.get("disturbed_runs_replaced") or [])
+        redo = f" {n_redo}×redo" if n_redo else ""
+        per_core = 1e6 / p["cpu_us_per_req"] if p["cpu_us_per_req"] else 0.0
+        capacity = f"{_fmt(per_core * BIG_SIZE / MiB, 0)} MiB/s" if big else f"{_fmt(per_core, 0)} req/s"
         rows.append(
-            f"| {p['stack']} | {p['workload']} | {p['variant']} | {p['conc']} | {_fmt(p['rps'], 1 if big else 0)} | "
+            f"| {p['stack']} | {p['workload']} | {p['variant']} | {p['conc']} | "
+            f"{_fmt(p['rps'], 1 if big else 0)} | "
             f"{_fmt(p['rps_min'], 1 if big else 0)}–{_fmt(p['rps_max'], 1 if big else 0)} | "
             f"{_fmt(p['mibps'], 1)} | {p['p50_ms']:.2f} | {p['p99_ms']:.2f} | {p['server_cpu_pct']:.0f} | "
-            f"{p['client_cpu_pct']:.0f} | "
-            f"{_fmt(p['cpu_us_per_req'], 0 if not big else 0)} | {p['rss_peak_mib']:.1f} | {p['errors']} |"
+            f"{p['client_cpu_pct']:.0f} | {p.get('other_cpu_pct', float('nan')):.0f} "
+            f"({p.get('other_cpu_pct_max', float('nan')):.0f}){redo} | "
+            f"{_fmt(p['cpu_us_per_req'], 0)} | {capacity} | {p['rss_peak_mib']:.1f} | {p['errors']} |"
         )
     return "\n".join(rows)
 
@@ -777,21 +861,29 @@ def render_md(r: dict[str, Any]) -> str:
         "",
         f"Generated by `benchmarks/stack/compare.py` on {m['started']} in {m['elapsed_s']} s. "
         f"Python {v['python']}, granian {v['granian']}, uvicorn {v['uvicorn']}, uvloop {v['uvloop']}, "
-        f"httptools {v['httptools']}, aiohttp {v['aiohttp']}, {v['wrk']}; {v['cpus']} CPUs, kernel {v['kernel']}.",
+        f"httptools {v['httptools']}, aiohttp {v['aiohttp']}, {v['wrk']}; "
+        f"{v['cpus']} CPUs, kernel {v['kernel']}.",
         "",
         "Method: the same raw ASGI app (`app_asgi.py`, no framework: parse path → SQLite WAL row "
         "(size, etag, path) → read the 4 KiB file → send with Content-Length/ETag) under each ASGI server; "
         "granian-RSGI and aiohttp run the same `common.py` lookup/read code. 1,000 objects, random keys. "
-        f"wrk -t2, {m['warmup_s']:g} s warmup then {m['runs']} × {m['duration_s']:g} s per point; medians shown; "
-        "runs are interleaved in rounds across all stacks (run 1 of every point, then run 2, ...) because this "
-        "VM's CPU speed drifts a lot over time. "
-        f"Pinning: {m['pinning']} — so req/s is *per server core* and CPU µs/req is the server's "
-        "user+sys CPU time (whole process tree) per request. Peak RSS = whole server process tree "
-        "(granian = supervisor + 1 worker process). Lookup variants: `direct` = sqlite3 call on the loop "
-        "thread (per-thread connection), `thread` = `asyncio.to_thread`, `lru` = `functools.lru_cache` "
-        "in front of `direct`. PUT = body → temp file → fsync → rename → fsync(dir) → INSERT "
-        "(synchronous=FULL), all in `asyncio.to_thread`, one SQLite writer behind a lock; "
-        "`no-fsync` drops both fsyncs and uses synchronous=NORMAL.",
+        f"wrk -t2, {m['warmup_s']:g} s warmup then {m['runs']} × {m['duration_s']:g} s per point; "
+        "medians shown. Runs are interleaved in rounds across all stacks (run 1 of every point, then run 2, "
+        "...), because this VM's CPU speed drifts over time. "
+        f"Pinning: {m['pinning']}, so req/s is what *one server core* delivers. "
+        "**CPU µs/req** = the server's user+sys CPU time (whole process tree) per request; "
+        "**per-core capacity** = 10⁶ ÷ CPU µs/req, i.e. req/s (or MiB/s) one fully busy core would give: "
+        "it is far less sensitive than req/s to the machine's noise and is the number to compare stacks by. "
+        "**other CPU %** = machine-wide busy CPU that is neither the server nor wrk (loopback softirq, this "
+        "script, and any foreign load: this machine is shared with other sessions' test suites). Before "
+        "each run the script waits for an idle machine (bounded), and a small-object run whose other CPU "
+        "exceeds the threshold is measured again once (`N×redo`; both runs are kept in the JSON). "
+        "Peak RSS = whole server process tree (granian CLI = supervisor + 1 worker process). "
+        "Lookup variants: `direct` = sqlite3 call on the loop thread (per-thread connection), "
+        "`thread` = `asyncio.to_thread`, `lru` = `functools.lru_cache` in front of `direct`. "
+        "PUT = body → temp file → fsync → rename → fsync(dir) → INSERT (synchronous=FULL), all in "
+        "`asyncio.to_thread`, one SQLite writer behind a lock; `no-fsync` drops both fsyncs and uses "
+        "synchronous=NORMAL.",
         "",
         "## Results",
         "",
@@ -825,25 +917,30 @@ def render_md(r: dict[str, Any]) -> str:
         "same thread | bg timer lag during load: mean / max ms | exit code | lifespan/loop shutdown ran |",
         "|---|---|---:|---:|---|---|---|---:|---:|---|",
     ]
-    for k, e in r["lifespan"].items():
-        a, b = e.get("at_start", {}), e.get("after_load", {})
-        out.append(
-            f"| {k} (CLI) | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
-            f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
-            f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |"
-        )
-    for k, e in r["embed"].items():
-        a, b = e.get("probe_t0", {}), e.get("probe_after_load", {})
-        out.append(
-            f"| {k} | {a.get('bg_started_by')} | {a.get('bg_ticks')} | {b.get('bg_ticks')} | "
-            f"{b.get('bg_alive')} | {b.get('bg_same_loop_as_request')} | {b.get('bg_same_thread_as_request')} | "
-            f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')} | {e.get('exit_code')} | {bool(e.get('shutdown_marker'))} |"
-        )
+    bg_rows = [
+        (f"{k} (CLI)", e, e.get("at_start", {}), e.get("after_load", {})) for k, e in r["lifespan"].items()
+    ]
+    bg_rows += [(k, e, e.get("probe_t0", {}), e.get("probe_after_load", {})) for k, e in r["embed"].items()]
+    for name, e, a, b in bg_rows:
+        cells = [
+            name,
+            a.get("bg_started_by"),
+            a.get("bg_ticks"),
+            b.get("bg_ticks"),
+            b.get("bg_alive"),
+            b.get("bg_same_loop_as_request"),
+            b.get("bg_same_thread_as_request"),
+            f"{b.get('bg_mean_lag_ms')} / {b.get('bg_max_lag_ms')}",
+            e.get("exit_code"),
+            bool(e.get("shutdown_marker")),
+        ]
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
     out += [
         "",
         "(uvicorn's CLI re-raises the SIGTERM it caught after its graceful shutdown, hence exit code -15; "
         "the shutdown marker shows lifespan shutdown completed. `ticks` advance every 50 ms; lag = how late "
-        "the loop woke the background task, over the whole load phase. All servers stay up for the whole run, so "
+        "the loop woke the background task, over the whole load phase. All servers stay up for the "
+        "whole run, so "
         "uvicorn-embed, never loaded, is the idle control: its max lag shows this VM's own stalls.)",
         "",
     ]

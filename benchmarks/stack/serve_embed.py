@@ -21,8 +21,8 @@ import uvloop
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import common  # noqa: E402
-from app_asgi import app  # noqa: E402
+import common
+from app_asgi import app
 
 
 async def main(server_kind: str, host: str, port: int) -> None:

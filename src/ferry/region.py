@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ferry.client.oss_client import OssClient
+from ferry.client.oss_client import ConnectionPool, OssClient
 from ferry.client.replica_target import RemoteTarget
 from ferry.config import FerryConfig, RegionConfig
 from ferry.core.clock import Clock, SystemClock
@@ -24,6 +24,7 @@ from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.interfaces import AccessKey
+from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
@@ -63,7 +64,8 @@ class RegionRuntime:
         store = SqliteMetadataStore(config.data_dir / "meta.sqlite3")
         blobs = DiskBlobStore(config.data_dir)
         rules = SqliteReplicationStore(store.db)
-        queue = SqliteTaskQueue(store.db)
+        # Claims and acks need no fsync: losing one to a power cut only repeats idempotent work.
+        queue = SqliteTaskQueue(SqliteDatabase(store.db.path, synchronous="NORMAL"))
         service_key = load_service_key(ferry.data_dir)
         directory = RegionDirectory(config.name, ferry, store.get_bucket, rules, service_key)
         admin = ReplicationAdmin(
@@ -71,12 +73,13 @@ class RegionRuntime:
         )
         replicas = ReplicaService(store, blobs, clock)
         local = LocalTarget(store.get_bucket, blobs, replicas)
+        connections = ConnectionPool()
 
         def target_for(rule: ReplicationRule) -> ReplicationTarget:
             if rule.dest_location == config.name:
                 return local
             dest = ferry.region(rule.dest_location)
-            return RemoteTarget(OssClient(dest.endpoint, service_key, dest.name))
+            return RemoteTarget(OssClient(dest.endpoint, service_key, dest.name, pool=connections))
 
         executor = TaskExecutor(config.name, store, rules, blobs, target_for)
         engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)

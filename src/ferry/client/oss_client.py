@@ -6,6 +6,7 @@ Blocking (``http.client``): callers run it in an executor thread.
 from __future__ import annotations
 
 import http.client
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,9 +33,41 @@ class RemoteUnavailable(Exception):
     """The other region could not be reached (connection refused, reset, timed out)."""
 
 
+class ConnectionPool:
+    """Keep-alive connections, one per thread and endpoint (http.client is not thread-safe)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def get(self, host: str, port: int, https: bool, timeout: float) -> http.client.HTTPConnection:
+        conns: dict[tuple[str, int, bool], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "c", {}
+        )
+        conn = conns.get((host, port, https))
+        if conn is None:
+            cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            conn = cls(host, port, timeout=timeout, blocksize=STREAM_BLOCK)
+            conns[(host, port, https)] = conn
+        return conn
+
+    def discard(self, host: str, port: int, https: bool) -> None:
+        conns: dict[tuple[str, int, bool], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "c", {}
+        )
+        conn = conns.pop((host, port, https), None)
+        if conn is not None:
+            conn.close()
+
+
 class OssClient:
     def __init__(
-        self, endpoint: str, key: AccessKey, region: str, *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        endpoint: str,
+        key: AccessKey,
+        region: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        pool: ConnectionPool | None = None,
     ) -> None:
         parts = urlsplit(endpoint)
         self._host = parts.hostname or "127.0.0.1"
@@ -43,6 +76,7 @@ class OssClient:
         self._key = key
         self._region = region.removeprefix("oss-")
         self._timeout = timeout
+        self._pool = pool
 
     def request(
         self,
@@ -80,17 +114,50 @@ class OssClient:
             path += "?" + "&".join(
                 quote(k, safe="") + ("=" + quote(v, safe="") if v else "") for k, v in query_list
             )
-        conn_cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = conn_cls(self._host, self._port, timeout=self._timeout, blocksize=STREAM_BLOCK)
+        if self._pool is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self._timeout, blocksize=STREAM_BLOCK)
+            try:
+                status, response_headers, data = _exchange(conn, method, path, body, all_headers)
+            finally:
+                conn.close()
+        else:
+            status, response_headers, data = self._pooled(method, path, body, all_headers)
+        return ClientResponse(status, response_headers, data)
+
+    def _pooled(
+        self, method: str, path: str, body: bytes | BinaryIO, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        assert self._pool is not None
+        conn = self._pool.get(self._host, self._port, self._https, self._timeout)
         try:
-            conn.request(method, path, body=body, headers=all_headers)
-            response = conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            raise RemoteUnavailable(f"{self._host}:{self._port}: {exc}") from exc
-        finally:
-            conn.close()
-        return ClientResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+            return _exchange(conn, method, path, body, headers)
+        except RemoteUnavailable:
+            # A kept-alive connection may have been closed by the peer meanwhile: try once afresh.
+            self._pool.discard(self._host, self._port, self._https)
+            if not isinstance(body, bytes):
+                body.seek(0)
+            conn = self._pool.get(self._host, self._port, self._https, self._timeout)
+            try:
+                return _exchange(conn, method, path, body, headers)
+            except RemoteUnavailable:
+                self._pool.discard(self._host, self._port, self._https)
+                raise
+
+
+def _exchange(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes | BinaryIO, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes]:
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()
+        raise RemoteUnavailable(f"{conn.host}:{conn.port}: {exc}") from exc
+    if response.will_close:
+        conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
 
 def raise_for_error(response: ClientResponse) -> None:

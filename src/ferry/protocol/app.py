@@ -16,6 +16,7 @@ from typing import Any
 
 from ferry.core.errors import OssError
 from ferry.core.identity import ANONYMOUS, Principal
+from ferry.core.model import Bucket, ObjectAcl
 from ferry.core.operations import Access, Level, Operation
 from ferry.iam.authorizer import authorize
 from ferry.protocol.addressing import resolve
@@ -103,8 +104,10 @@ class FerryApp:
         query = dict(target.query)
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
-        principal = await self._authenticate(
-            SignableRequest(method, target.bucket, target.key, target.query, headers)
+        signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
+        # One executor hop for everything a request must pass before its handler runs.
+        principal, bucket = await asyncio.get_running_loop().run_in_executor(
+            self.rt.executor, self._admit, signable, op, query.get("versionId")
         )
         ctx = RequestContext(
             method=method,
@@ -117,35 +120,40 @@ class FerryApp:
             request_id=request_id,
             receive=receive,
             executor=self.rt.executor,
+            bucket_record=bucket,
         )
-        await self._authorize(ctx)
         return await HANDLERS[op](ctx, self.rt)
 
-    async def _authenticate(self, signable: SignableRequest) -> Principal:
-        result = await asyncio.get_running_loop().run_in_executor(
-            self.rt.executor, authenticate, signable, self.rt.secret_of, self.rt.clock.now()
-        )
-        if result.access_key_id is None:
-            return ANONYMOUS
-        key = self.rt.access_key(result.access_key_id)
-        assert key is not None  # authenticate() found its secret a moment ago
-        return Principal(account_id=key.account_id, access_key_id=key.access_key_id)
-
-    async def _authorize(self, ctx: RequestContext) -> None:
-        op = ctx.operation
+    def _admit(
+        self, signable: SignableRequest, op: Operation, version_id: str | None
+    ) -> tuple[Principal, Bucket | None]:
+        """Authenticate, find the bucket, authorize (blocking: runs in the executor)."""
+        result = authenticate(signable, self.rt.secret_of, self.rt.clock.now())
+        principal = ANONYMOUS
+        if result.access_key_id is not None:
+            key = self.rt.access_key(result.access_key_id)
+            assert key is not None  # authenticate() found its secret a moment ago
+            principal = Principal(account_id=key.account_id, access_key_id=key.access_key_id)
         if op.level is Level.SERVICE or op is Operation.PutBucket or op.access is Access.SERVICE:
-            authorize(op, ctx.principal, None)
-            return
-        assert ctx.bucket is not None
-        bucket = await ctx.run(self.rt.buckets.require, ctx.bucket)
+            authorize(op, principal, None)
+            # Region-to-region object calls find their bucket here too (None: the handler says so).
+            found = (
+                self.rt.buckets.find(signable.bucket)
+                if op.level is Level.OBJECT and signable.bucket
+                else None
+            )
+            return principal, found
+        assert signable.bucket is not None
+        bucket = self.rt.buckets.require(signable.bucket)
         object_acl = None
-        if op.level is Level.OBJECT and ctx.principal.anonymous and ctx.key is not None:
-            acl = await ctx.run(self.rt.objects.acl_of, bucket, ctx.key, ctx.q("versionId"))
+        if op.level is Level.OBJECT and principal.anonymous and signable.key is not None:
+            key_name = signable.key
 
-            def object_acl() -> Any:
-                return acl
+            def object_acl() -> ObjectAcl | None:
+                return self.rt.objects.acl_of(bucket, key_name, version_id)
 
-        authorize(op, ctx.principal, bucket, object_acl)
+        authorize(op, principal, bucket, object_acl)
+        return principal, bucket
 
     async def _send(self, send: Send, response: Response, request_id: str, method: str) -> None:
         headers: list[tuple[bytes, bytes]] = [

@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from ferry.core.errors import OssError
 from ferry.core.identity import Principal
+from ferry.core.model import Bucket
 from ferry.core.operations import Operation
 from ferry.protocol.xmlcodec import MAX_XML_BYTES
 
@@ -51,6 +52,8 @@ class RequestContext:
     request_id: str
     receive: Receive
     executor: Executor
+    bucket_record: Bucket | None = None
+    """The request's bucket as found when the request was admitted (None for service calls)."""
     _body_consumed: bool = False
 
     def header(self, name: str) -> str | None:

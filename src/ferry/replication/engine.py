@@ -54,13 +54,20 @@ class ReplicationEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._todo: asyncio.Queue[ReplicationTask] = asyncio.Queue()
+        self._done: asyncio.Queue[ReplicationTask] = asyncio.Queue()
+        self._in_flight = 0
 
     # --- lifetime -------------------------------------------------------------
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
-        self._tasks = [asyncio.create_task(self._housekeeping(), name="replication-housekeeping")]
+        self._tasks = [
+            asyncio.create_task(self._housekeeping(), name="replication-housekeeping"),
+            asyncio.create_task(self._dispatcher(), name="replication-dispatcher"),
+            asyncio.create_task(self._acker(), name="replication-acker"),
+        ]
         self._tasks += [
             asyncio.create_task(self._worker(), name=f"replication-worker-{i}")
             for i in range(self.settings.workers)
@@ -84,32 +91,68 @@ class ReplicationEngine:
         assert self._loop is not None
         return await self._loop.run_in_executor(self._pool, partial(fn, *args, **kwargs))
 
-    # --- workers --------------------------------------------------------------
+    # --- dispatcher, workers, acker -------------------------------------------
+    #
+    # One dispatcher claims (so a commit wakes one claim, not one per worker), the workers
+    # execute, one acker acknowledges in batches.  A crash between execution and ack only
+    # repeats work, which the destination ignores: nothing is lost by batching acks.
+
+    async def _dispatcher(self) -> None:
+        assert self._wakeup is not None
+        capacity = 4 * self.settings.workers
+        while True:
+            self._wakeup.clear()
+            room = capacity - self._in_flight
+            tasks: list[ReplicationTask] = []
+            if room > 0:
+                try:
+                    tasks = await self._run(
+                        self._queue.claim, self._clock.now(), room, self.settings.lease_seconds
+                    )
+                except Exception:
+                    log.exception("claiming replication tasks failed")
+            for task in tasks:
+                self._in_flight += 1
+                self._todo.put_nowait(task)
+            if len(tasks) == room and room > 0:
+                continue  # there may be more due right now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
 
     async def _worker(self) -> None:
-        assert self._wakeup is not None
         while True:
+            task = await self._todo.get()
             try:
-                tasks = await self._run(self._queue.claim, self._clock.now(), 1, self.settings.lease_seconds)
-            except Exception:
-                log.exception("claiming replication tasks failed")
-                tasks = []
-            if not tasks:
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
+                await self._run(self._executor.execute, task)
+            except Exception as exc:
+                log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, exc)
+                try:
+                    await self._run(self._queue.fail, task, f"{type(exc).__name__}: {exc}", self._clock.now())
+                finally:
+                    self._finished()
                 continue
-            for task in tasks:
-                await self._process(task)
+            # The slot frees now; until its ack commits the task stays leased, so it is not
+            # claimed again and the next change of its key waits (per-key order holds).
+            self._done.put_nowait(task)
+            self._finished()
 
-    async def _process(self, task: ReplicationTask) -> None:
-        try:
-            await self._run(self._executor.execute, task)
-        except Exception as exc:
-            log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, exc)
-            await self._run(self._queue.fail, task, f"{type(exc).__name__}: {exc}", self._clock.now())
-            return
-        await self._run(self._queue.ack, task)
+    async def _acker(self) -> None:
+        while True:
+            batch = [await self._done.get()]
+            while not self._done.empty() and len(batch) < 256:
+                batch.append(self._done.get_nowait())
+            try:
+                await self._run(self._queue.ack_many, batch)
+            except Exception:
+                # Unacknowledged tasks come back when their lease ends; executing them again is harmless.
+                log.exception("acknowledging %d replication tasks failed", len(batch))
+            assert self._wakeup is not None
+            self._wakeup.set()  # the next change of an acknowledged key may be due now
+
+    def _finished(self) -> None:
+        self._in_flight -= 1
+        assert self._wakeup is not None
+        self._wakeup.set()  # room for more work, and the next task of the same key may be due
 
     async def run_until_idle(self, timeout: float = 30.0) -> None:
         """Testing aid: wait until no task is due (bounded by ``timeout``)."""

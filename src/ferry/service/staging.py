@@ -7,12 +7,39 @@ from typing import Any
 
 from ferry.core.errors import OssError
 from ferry.core.model import StagedBlob
-from ferry.storage.blobs import BlobStore
+from ferry.storage.blobs import BlobStore, BlobWriter
 
 Runner = Callable[..., Awaitable[Any]]
 
 MAX_OBJECT_BYTES = 5 * 1024**3
 """OSS's limit for one PutObject (larger objects go through multipart upload)."""
+
+
+async def receive_body(
+    blobs: BlobStore, chunks: AsyncIterator[bytes], *, expected_length: int | None = None
+) -> BlobWriter:
+    """Write the chunks to a new blob (digests computed on the way); the caller finishes it."""
+    writer = blobs.open_writer()
+    try:
+        async for chunk in chunks:
+            writer.write(chunk)
+            if writer.digests.size > MAX_OBJECT_BYTES:
+                raise OssError("EntityTooLarge")
+        if expected_length is not None and writer.digests.size != expected_length:
+            raise OssError("InvalidRequest", "The body is shorter than Content-Length.")
+    except BaseException:
+        writer.abort()
+        raise
+    return writer
+
+
+def finish(writer: BlobWriter) -> StagedBlob:
+    """fsync and rename the blob into place (blocking: run it in an executor)."""
+    try:
+        return writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 async def stage_stream(
@@ -22,17 +49,7 @@ async def stage_stream(
     *,
     expected_length: int | None = None,
 ) -> StagedBlob:
-    """Write the chunks to a new blob (digests computed on the way), fsync it, return it staged."""
-    writer = blobs.open_writer()
-    try:
-        async for chunk in chunks:
-            writer.write(chunk)
-            if writer.digests.size > MAX_OBJECT_BYTES:
-                raise OssError("EntityTooLarge")
-        if expected_length is not None and writer.digests.size != expected_length:
-            raise OssError("InvalidRequest", "The body is shorter than Content-Length.")
-        staged: StagedBlob = await run(writer.finish)
-    except BaseException:
-        writer.abort()
-        raise
+    """Receive a body into a blob, fsynced and renamed: staged for a metadata commit."""
+    writer = await receive_body(blobs, chunks, expected_length=expected_length)
+    staged: StagedBlob = await run(finish, writer)
     return staged

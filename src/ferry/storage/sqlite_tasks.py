@@ -162,16 +162,20 @@ class SqliteTaskQueue:
 
     def ack(self, task: ReplicationTask) -> None:
         """The destination has the change (or a later one): the task is done."""
+        self.ack_many([task])
+
+    def ack_many(self, tasks: list[ReplicationTask]) -> None:
         with self.db.write() as db:
-            gone = db.execute("DELETE FROM replication_tasks WHERE id = ?", (task.id,)).rowcount
-            if not gone:
-                return  # the rule was removed meanwhile
-            if task.historical:
-                db.execute(
-                    "UPDATE replication_backfill SET done = done + 1 WHERE bucket = ? AND rule_id = ?",
-                    (task.bucket, task.rule_id),
-                )
-            self._refresh_status(db, task)
+            for task in tasks:
+                gone = db.execute("DELETE FROM replication_tasks WHERE id = ?", (task.id,)).rowcount
+                if not gone:
+                    continue  # the rule was removed meanwhile
+                if task.historical:
+                    db.execute(
+                        "UPDATE replication_backfill SET done = done + 1 WHERE bucket = ? AND rule_id = ?",
+                        (task.bucket, task.rule_id),
+                    )
+                self._refresh_status(db, task)
 
     def fail(self, task: ReplicationTask, error: str, now: float) -> None:
         """Retry later with capped, jittered backoff; after a few attempts the task shows as FAILED."""

@@ -11,6 +11,7 @@ from ferry.protocol.handlers.common import (
     endpoints,
     int_param,
     storage_class,
+    the_bucket,
 )
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.xmlcodec import parse, text_of
@@ -49,18 +50,18 @@ async def delete_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 
 async def head_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    await ctx.run(rt.buckets.require, bucket_name(ctx))
+    await the_bucket(ctx, rt)
     return Response()
 
 
 async def get_bucket_info(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     replicating = await ctx.run(rt.replication.has_live_rules, bucket.name)
     return xml_response(docs.bucket_info(bucket, endpoints(rt), cross_region_replication=replicating))
 
 
 async def get_bucket_location(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     return xml_response(docs.bucket_location(bucket))
 
 
@@ -78,20 +79,20 @@ async def put_bucket_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 
 async def get_bucket_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     return xml_response(docs.acl_policy(bucket.owner_id, bucket.acl.value))
 
 
 async def put_bucket_versioning(ctx: RequestContext, rt: RegionRuntime) -> Response:
     status = docs.parse_versioning(await ctx.read_body())
-    await ctx.run(rt.buckets.require, bucket_name(ctx))
+    await the_bucket(ctx, rt)
     await ctx.run(rt.replication.check_versioning_change, bucket_name(ctx))
     await ctx.run(rt.buckets.set_versioning, bucket_name(ctx), Versioning(status))
     return Response()
 
 
 async def get_bucket_versioning(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     return xml_response(docs.versioning_configuration(bucket.versioning.value))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ferry.core.errors import OssError
-from ferry.core.model import BucketAcl, ObjectAcl, StorageClass
+from ferry.core.model import Bucket, BucketAcl, ObjectAcl, StorageClass
 from ferry.protocol.documents import Endpoints
 from ferry.protocol.http import RequestContext
 from ferry.region import RegionRuntime
@@ -66,3 +66,10 @@ def endpoints(rt: RegionRuntime) -> Endpoints:
 def content_length(ctx: RequestContext) -> int | None:
     raw = ctx.header("content-length")
     return int(raw) if raw is not None and raw.isdigit() else None
+
+
+async def the_bucket(ctx: RequestContext, rt: RegionRuntime) -> Bucket:
+    """The request's bucket: as admitted when the request came in, else looked up now."""
+    if ctx.bucket_record is not None and ctx.bucket_record.name == ctx.bucket:
+        return ctx.bucket_record
+    return await the_bucket(ctx, rt)

@@ -11,12 +11,18 @@ from urllib.parse import parse_qsl, unquote
 from ferry.core.errors import OssError
 from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectVersion, Versioning
 from ferry.protocol import documents as docs
-from ferry.protocol.handlers.common import bucket_name, content_length, object_acl, object_key, storage_class
+from ferry.protocol.handlers.common import (
+    content_length,
+    object_acl,
+    object_key,
+    storage_class,
+    the_bucket,
+)
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.ranges import ByteRange, parse_range
 from ferry.region import RegionRuntime
 from ferry.service.objects import DeleteMarkerError, ObjectAttrs
-from ferry.service.staging import stage_stream
+from ferry.service.staging import finish, receive_body
 
 INLINE_READ_LIMIT = 256 * 1024
 """Objects up to this size are read in one call rather than streamed in chunks."""
@@ -97,19 +103,22 @@ def object_headers(version: ObjectVersion, bucket: Bucket) -> list[tuple[str, st
 async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     key = object_key(ctx)
     attrs = attrs_from_headers(ctx.headers)
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
-    staged = await stage_stream(rt.blobs, ctx.body_chunks(), ctx.run, expected_length=content_length(ctx))
-    version = await ctx.run(
-        rt.objects.put,
-        bucket,
-        key,
-        staged,
-        attrs,
-        owner_id=bucket.owner_id,
-        content_md5=ctx.header("content-md5"),
-        forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
-    )
-    return _write_response(version, bucket)
+    bucket = await the_bucket(ctx, rt)
+    writer = await receive_body(rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx))
+
+    def commit() -> ObjectVersion:
+        # fsync the bytes and commit the metadata in one executor hop.
+        return rt.objects.put(
+            bucket,
+            key,
+            finish(writer),
+            attrs,
+            owner_id=bucket.owner_id,
+            content_md5=ctx.header("content-md5"),
+            forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+        )
+
+    return _write_response(await ctx.run(commit), bucket)
 
 
 def _write_response(version: ObjectVersion, bucket: Bucket) -> Response:
@@ -124,7 +133,7 @@ def _write_response(version: ObjectVersion, bucket: Bucket) -> Response:
 
 
 async def _read_version(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, ObjectVersion]:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     try:
         version = await ctx.run(rt.objects.get, bucket, object_key(ctx), ctx.q("versionId"))
     except DeleteMarkerError as marker:
@@ -250,7 +259,7 @@ async def get_object_meta(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 
 async def delete_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     outcome = await ctx.run(rt.objects.delete, bucket, object_key(ctx), ctx.q("versionId"))
     response = Response(status=204)
     if outcome.delete_marker:
@@ -268,7 +277,7 @@ async def delete_multiple(ctx: RequestContext, rt: RegionRuntime) -> Response:
     if md5 is not None and base64.b64encode(hashlib.md5(body).digest()).decode() != md5.strip():
         raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
     request = docs.parse_delete_request(body, ctx.q("encoding-type"))
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     outcomes = await ctx.run(rt.objects.delete_many, bucket, request.targets)
     return xml_response(docs.delete_result(outcomes, request.quiet, request.url_encoded))
 
@@ -289,7 +298,7 @@ def parse_copy_source(value: str) -> tuple[str, str, str | None]:
 
 async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     source_name, source_key, source_vid = parse_copy_source(ctx.headers["x-oss-copy-source"])
-    target = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    target = await the_bucket(ctx, rt)
     source_bucket = await ctx.run(rt.buckets.require, source_name)
     if source_bucket.owner_id != ctx.principal.account_id and not ctx.principal.anonymous:
         raise OssError("AccessDenied", "You have no right to read the copy source.")
@@ -339,7 +348,7 @@ async def put_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
     value = ctx.header("x-oss-object-acl")
     if value is None:
         raise OssError("MissingArgument", "The x-oss-object-acl header is required.")
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     version = await ctx.run(
         rt.objects.set_acl, bucket, object_key(ctx), ctx.q("versionId"), object_acl(value)
     )

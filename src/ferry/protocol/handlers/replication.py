@@ -9,44 +9,44 @@ from ferry.core.errors import OssError
 from ferry.core.operations import Operation
 from ferry.protocol import replica_wire
 from ferry.protocol import replication_xml as rx
-from ferry.protocol.handlers.common import bucket_name, content_length, object_key
+from ferry.protocol.handlers.common import bucket_name, content_length, object_key, the_bucket
 from ferry.protocol.handlers.objects import attrs_from_headers
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.internal_docs import encode_target_facts, parse_incoming
 from ferry.region import RegionRuntime
 from ferry.replication.directory import local_facts
-from ferry.service.staging import stage_stream
+from ferry.service.staging import finish, receive_body
 
 
 async def put_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
     request = rx.parse_put_replication(await ctx.read_body())
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     rule = await ctx.run(rt.replication.add_rule, bucket, request)
     return Response().header("x-oss-replication-rule-id", rule.rule_id)
 
 
 async def get_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     rules = await ctx.run(rt.replication.rules, bucket)
     return xml_response(rx.encode_replication_configuration(rules))
 
 
 async def delete_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
     rule_ids = rx.parse_delete_replication(await ctx.read_body())
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     await ctx.run(rt.replication.delete_rules, bucket, rule_ids)
     return Response()
 
 
 async def put_bucket_rtc(ctx: RequestContext, rt: RegionRuntime) -> Response:
     rule_id, status = rx.parse_put_rtc(await ctx.read_body())
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     await ctx.run(rt.replication.set_rtc, bucket, rule_id, status)
     return Response()
 
 
 async def get_bucket_replication_location(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    await ctx.run(rt.buckets.require, bucket_name(ctx))
+    await the_bucket(ctx, rt)
     return xml_response(rx.encode_replication_location(rt.replication.catalog, rt.config.name))
 
 
@@ -54,7 +54,7 @@ async def get_bucket_replication_progress(ctx: RequestContext, rt: RegionRuntime
     rule_id = ctx.q("rule-id")
     if not rule_id:
         raise OssError("MissingArgument", "The rule-id parameter is required.")
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     progress = await ctx.run(rt.replication.progress, bucket, rule_id)
     new_object = (
         datetime.fromtimestamp(progress.new_object_time, UTC)
@@ -92,16 +92,17 @@ async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     origin = replica_wire.origin_of(ctx.headers)
     plain = attrs_from_headers(ctx.headers)
     attrs = replica_wire.attrs_of(ctx.headers, plain.content_headers, plain.user_meta)
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
-    staged = await stage_stream(rt.blobs, ctx.body_chunks(), ctx.run, expected_length=content_length(ctx))
-    applied = await ctx.run(rt.replicas.put, bucket, object_key(ctx), staged, attrs, origin)
+    bucket = await the_bucket(ctx, rt)
+    writer = await receive_body(rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx))
+    key = object_key(ctx)
+    applied = await ctx.run(lambda: rt.replicas.put(bucket, key, finish(writer), attrs, origin))
     return Response().header("x-ferry-replica-applied", "true" if applied else "false")
 
 
 async def delete_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     origin = replica_wire.origin_of(ctx.headers)
     kind = replica_wire.kind_of(ctx.headers)
-    bucket = await ctx.run(rt.buckets.require, bucket_name(ctx))
+    bucket = await the_bucket(ctx, rt)
     version_id = ctx.header(replica_wire.VERSION_ID)
     applied = await ctx.run(rt.replicas.delete, bucket, object_key(ctx), kind, version_id, origin)
     return Response(status=204).header("x-ferry-replica-applied", "true" if applied else "false")

@@ -19,6 +19,7 @@ from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
 from ferry.replication.targets import ReplicationTarget
 from ferry.service.buckets import BucketService
+from ferry.service.kms import KeyService
 from ferry.service.objects import ObjectService
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
@@ -52,6 +53,7 @@ class RegionRuntime:
     replication: ReplicationAdmin
     replicas: ReplicaService
     engine: ReplicationEngine
+    kms: KeyService
     service_key: AccessKey
     clock: Clock
     executor: ThreadPoolExecutor
@@ -72,7 +74,8 @@ class RegionRuntime:
             config.name, ferry.catalog(), rules, directory, DurableProgress(rules, clock), clock
         )
         replicas = ReplicaService(store, blobs, clock)
-        local = LocalTarget(store.get_bucket, blobs, replicas)
+        kms = KeyService(config.data_dir)
+        local = LocalTarget(store.get_bucket, blobs, replicas, kms)
         connections = ConnectionPool()
 
         def target_for(rule: ReplicationRule) -> ReplicationTarget:
@@ -81,7 +84,7 @@ class RegionRuntime:
             dest = ferry.region(rule.dest_location)
             return RemoteTarget(OssClient(dest.endpoint, service_key, dest.name, pool=connections))
 
-        executor = TaskExecutor(config.name, store, rules, blobs, target_for)
+        executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
         engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
         store.add_change_hook(queue.on_change, engine.wake)
         return cls(
@@ -96,6 +99,7 @@ class RegionRuntime:
             replication=admin,
             replicas=replicas,
             engine=engine,
+            kms=kms,
             service_key=service_key,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),

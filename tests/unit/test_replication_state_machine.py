@@ -21,6 +21,7 @@ from ferry.core.model import Bucket, ObjectAcl, StagedBlob, Versioning
 from ferry.core.replication_rules import ReplicationRule, RuleStatus
 from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
+from ferry.service.kms import KeyService
 from ferry.service.objects import ObjectAttrs, ObjectService
 from ferry.service.replicas import ReplicaService
 from ferry.storage.blobs import DiskBlobStore
@@ -51,10 +52,10 @@ class World:
         self.objects = ObjectService(self.store, self.blobs, self.clock)
         for name in ("src", "dst"):
             self.store.create_bucket(Bucket(name, OWNER, "r1", 0.0, versioning=versioning))
-        target = LocalTarget(
-            self.store.get_bucket, self.blobs, ReplicaService(self.store, self.blobs, self.clock)
-        )
-        self.executor = TaskExecutor("r1", self.store, self.rules, self.blobs, lambda rule: target)
+        kms = KeyService(root)
+        replicas = ReplicaService(self.store, self.blobs, self.clock)
+        target = LocalTarget(self.store.get_bucket, self.blobs, replicas, kms)
+        self.executor = TaskExecutor("r1", self.store, self.rules, self.blobs, kms, lambda rule: target)
 
     def bucket(self, name: str) -> Bucket:
         bucket = self.store.get_bucket(name)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ferry.client.oss_client import OssClient, RemoteUnavailable
-from ferry.core.model import NULL_VERSION, ChangeKind, ObjectVersion
+from ferry.client.oss_client import ClientResponse, OssClient, RemoteUnavailable
+from ferry.core.encryption import SseAlgorithm
+from ferry.core.model import NULL_VERSION, ChangeKind
 from ferry.protocol import replica_wire
-from ferry.replication.targets import TargetError
+from ferry.replication.targets import ReplicaSource, TargetError
 from ferry.storage.interfaces import ReplicaWrite
 
 
@@ -15,13 +14,19 @@ class RemoteTarget:
     def __init__(self, client: OssClient) -> None:
         self._client = client
 
-    def put(self, dest_bucket: str, version: ObjectVersion, data: Path | None, origin: ReplicaWrite) -> None:
+    def put(self, dest_bucket: str, source: ReplicaSource, origin: ReplicaWrite) -> None:
+        version = source.version
         headers = replica_wire.put_headers(version, origin, versioned=version.version_id != NULL_VERSION)
+        if source.encryption is not None:
+            algorithm, key_id = source.encryption
+            headers["x-oss-server-side-encryption"] = algorithm.value
+            if algorithm is SseAlgorithm.KMS and key_id:
+                headers["x-oss-server-side-encryption-key-id"] = key_id
         try:
-            if data is None or version.size == 0:
+            if source.open_plaintext is None or version.size == 0:
                 response = self._client.request("PUT", dest_bucket, version.key, headers=headers)
             else:
-                with open(data, "rb") as body:
+                with source.open_plaintext() as body:
                     response = self._client.request(
                         "PUT",
                         dest_bucket,
@@ -32,7 +37,7 @@ class RemoteTarget:
                     )
         except (RemoteUnavailable, OSError) as exc:
             raise TargetError(str(exc)) from exc
-        _check(response.status, response.body)
+        _check(response)
 
     def delete(
         self, dest_bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite
@@ -44,9 +49,9 @@ class RemoteTarget:
             response = self._client.request("DELETE", dest_bucket, key, headers=headers)
         except RemoteUnavailable as exc:
             raise TargetError(str(exc)) from exc
-        _check(response.status, response.body)
+        _check(response)
 
 
-def _check(status: int, body: bytes) -> None:
-    if status >= 300:
-        raise TargetError(f"destination answered {status}: {body[:300]!r}")
+def _check(response: ClientResponse) -> None:
+    if response.status >= 300:
+        raise TargetError(f"destination answered {response.status}: {response.body[:300]!r}")

@@ -10,6 +10,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ferry.core.encryption import Encryption
+
 NULL_VERSION = "null"
 """The version id of an object written while versioning was never enabled or is suspended."""
 
@@ -105,6 +107,8 @@ class ObjectVersion:
     tags: Mapping[str, str] = field(default_factory=dict)
     replication: ReplicationState = ReplicationState.NONE
     owner_id: str = ""
+    encryption: Encryption | None = None
+    """How the stored bytes are encrypted at rest (server-side encryption); None: not encrypted."""
 
 
 @dataclass(frozen=True)

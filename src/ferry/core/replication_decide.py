@@ -8,8 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ferry.core.encryption import Encryption, SseAlgorithm
 from ferry.core.model import ChangeKind, ObjectChange, ReplicationState
-from ferry.core.replication_rules import ReplicationRule, RuleStatus, rule_matches
+from ferry.core.replication_rules import ReplicationRule, RuleStatus, SseKmsStatus, rule_matches
+
+
+def replicates_encryption(rule: ReplicationRule, encryption: Encryption | None) -> bool:
+    """SSE-KMS objects are replicated only when the rule's SourceSelectionCriteria enables them."""
+    if encryption is None or encryption.algorithm is not SseAlgorithm.KMS:
+        return True
+    return rule.sse_kms_status is SseKmsStatus.ENABLED
 
 
 @dataclass(frozen=True)
@@ -31,5 +39,7 @@ def decide(change: ObjectChange, rules: Sequence[ReplicationRule]) -> list[TaskS
             continue
         if change.kind is not ChangeKind.PUT and not rule.replicates_deletes:
             continue  # Action PUT replicates writes only
+        if change.kind is ChangeKind.PUT and not replicates_encryption(rule, change.version.encryption):
+            continue
         specs.append(TaskSpec(rule.rule_id, change.kind, rule.rtc_enabled))
     return specs

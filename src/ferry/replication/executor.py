@@ -7,11 +7,14 @@ same source is there, so a task retried after a crash or a lost ack is harmless.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import BinaryIO, cast
 
-from ferry.core.model import ChangeKind
+from ferry.core.encryption import SseAlgorithm
+from ferry.core.model import ChangeKind, ObjectVersion
 from ferry.core.replication_rules import ReplicationRule
 from ferry.core.replication_task import ReplicationTask
-from ferry.replication.targets import ReplicationTarget
+from ferry.replication.targets import ReplicaSource, ReplicationTarget
+from ferry.service.kms import DecryptingFile, KeyService
 from ferry.storage.blobs import BlobStore
 from ferry.storage.interfaces import MetadataStore, ReplicaWrite
 from ferry.storage.sqlite_replication import SqliteReplicationStore
@@ -24,13 +27,24 @@ class TaskExecutor:
         store: MetadataStore,
         rules: SqliteReplicationStore,
         blobs: BlobStore,
+        kms: KeyService,
         target_for: Callable[[ReplicationRule], ReplicationTarget],
     ) -> None:
         self._region = region
         self._store = store
         self._rules = rules
         self._blobs = blobs
+        self._kms = kms
         self._target_for = target_for
+
+    def _opener(self, version: ObjectVersion) -> Callable[[], BinaryIO] | None:
+        if not version.blob_id:
+            return None
+        path = self._blobs.path(version.blob_id)
+        info = version.encryption
+        if info is None:
+            return lambda: open(path, "rb")
+        return lambda: cast(BinaryIO, DecryptingFile(path, self._kms.data_key(info), info))
 
     def execute(self, task: ReplicationTask) -> None:
         """Raises when the destination did not take the change (the caller retries)."""
@@ -43,8 +57,8 @@ class TaskExecutor:
             version = self._store.get_version(task.bucket, task.key, task.version_id)
             if version is None or version.is_delete_marker:
                 return  # superseded: a later change of the key carries its own task
-            data = self._blobs.path(version.blob_id) if version.blob_id else None
-            target.put(rule.dest_bucket, version, data, ReplicaWrite(source, task.source_seq, version.seq))
+            replica = ReplicaSource(version, self._opener(version), _replica_encryption(version, rule))
+            target.put(rule.dest_bucket, replica, ReplicaWrite(source, task.source_seq, version.seq))
             return
         if task.kind is ChangeKind.DELETE_MARKER:
             marker = self._store.get_version(task.bucket, task.key, task.version_id)
@@ -53,3 +67,15 @@ class TaskExecutor:
         # A delete marker's task carries the marker's creation number; other deletes need none.
         origin = ReplicaWrite(source, task.source_seq, task.source_seq)
         target.delete(rule.dest_bucket, task.key, task.kind, task.version_id, origin)
+
+
+def _replica_encryption(
+    version: ObjectVersion, rule: ReplicationRule
+) -> tuple[SseAlgorithm, str | None] | None:
+    """Encrypted sources stay encrypted: SSE-KMS under the rule's ReplicaKmsKeyID (or the
+    destination's default key), AES256 under the destination's managed key."""
+    if version.encryption is None:
+        return None
+    if version.encryption.algorithm is SseAlgorithm.KMS:
+        return SseAlgorithm.KMS, rule.replica_kms_key_id
+    return SseAlgorithm.AES256, None

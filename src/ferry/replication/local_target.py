@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-from ferry.core.model import NULL_VERSION, Bucket, ChangeKind, ObjectVersion, StagedBlob
-from ferry.replication.targets import TargetError
+from ferry.core.model import NULL_VERSION, Bucket, ChangeKind, StagedBlob
+from ferry.replication.targets import ReplicaSource, TargetError
+from ferry.service.kms import KeyService
 from ferry.service.replicas import ReplicaAttrs, ReplicaService
 from ferry.storage.blobs import BlobStore
 from ferry.storage.interfaces import ReplicaWrite
@@ -14,11 +14,16 @@ from ferry.storage.interfaces import ReplicaWrite
 
 class LocalTarget:
     def __init__(
-        self, find_bucket: Callable[[str], Bucket | None], blobs: BlobStore, replicas: ReplicaService
+        self,
+        find_bucket: Callable[[str], Bucket | None],
+        blobs: BlobStore,
+        replicas: ReplicaService,
+        kms: KeyService,
     ) -> None:
         self._find_bucket = find_bucket
         self._blobs = blobs
         self._replicas = replicas
+        self._kms = kms
 
     def _bucket(self, name: str) -> Bucket:
         bucket = self._find_bucket(name)
@@ -26,11 +31,16 @@ class LocalTarget:
             raise TargetError(f"NoSuchBucket: the destination bucket {name} does not exist")
         return bucket
 
-    def put(self, dest_bucket: str, version: ObjectVersion, data: Path | None, origin: ReplicaWrite) -> None:
+    def put(self, dest_bucket: str, source: ReplicaSource, origin: ReplicaWrite) -> None:
         bucket = self._bucket(dest_bucket)
+        version = source.version
         # A hard link: committed blobs are never modified in place, so sharing bytes is safe.
         blob_id = self._blobs.link_copy(version.blob_id) if version.blob_id else self._empty_blob()
         staged = StagedBlob(blob_id=blob_id, size=version.size, md5_hex="", crc64=int(version.crc64 or 0))
+        encryption = version.encryption
+        if encryption is not None and source.encryption is not None:
+            # Same bytes, same data key: only the key that wraps it changes (ReplicaKmsKeyID).
+            encryption = self._kms.rewrap(encryption, *source.encryption)
         attrs = ReplicaAttrs(
             etag=version.etag,
             crc64=version.crc64,
@@ -41,12 +51,12 @@ class LocalTarget:
             content_headers=version.content_headers,
             user_meta=version.user_meta,
             tags=version.tags,
+            encryption=encryption,
         )
         self._replicas.put(bucket, version.key, staged, attrs, origin)
 
     def _empty_blob(self) -> str:
-        writer = self._blobs.open_writer()
-        return writer.finish().blob_id
+        return self._blobs.open_writer().finish().blob_id
 
     def delete(
         self, dest_bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite

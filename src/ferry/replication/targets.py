@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
 
+from ferry.core.encryption import SseAlgorithm
 from ferry.core.model import ChangeKind, ObjectVersion
 from ferry.storage.interfaces import ReplicaWrite
 
@@ -13,9 +15,20 @@ class TargetError(Exception):
     """The destination refused or could not take the change; the task is retried."""
 
 
+@dataclass(frozen=True)
+class ReplicaSource:
+    """A source version to replicate, and how to read its bytes as they were written."""
+
+    version: ObjectVersion
+    open_plaintext: Callable[[], BinaryIO] | None
+    """None for a version without bytes (an empty object)."""
+    encryption: tuple[SseAlgorithm, str | None] | None = None
+    """How the replica is to be encrypted at the destination (algorithm, KMS key id or default)."""
+
+
 class ReplicationTarget(Protocol):
-    def put(self, dest_bucket: str, version: ObjectVersion, data: Path | None, origin: ReplicaWrite) -> None:
-        """Make ``version`` (bytes in ``data``) exist at the destination, unless a later change is there."""
+    def put(self, dest_bucket: str, source: ReplicaSource, origin: ReplicaWrite) -> None:
+        """Make the version exist at the destination, unless a later change is there already."""
         ...
 
     def delete(

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ferry.core.clock import Clock
+from ferry.core.encryption import Encryption
 from ferry.core.errors import OssError
 from ferry.core.model import (
     NULL_VERSION,
@@ -84,6 +85,7 @@ class ObjectService:
         owner_id: str,
         content_md5: str | None = None,
         forbid_overwrite: bool = False,
+        encryption: Encryption | None = None,
     ) -> ObjectVersion:
         try:
             check_object_key(key)
@@ -105,6 +107,7 @@ class ObjectService:
                     storage_class=(attrs.storage_class or bucket.storage_class).value,
                     tags=tuple(sorted(attrs.tags.items())),
                     owner_id=owner_id,
+                    encryption=encryption,
                 ),
                 bucket.versioning,
             )
@@ -169,6 +172,7 @@ class ObjectService:
                     object_type=source.object_type.value,
                     tags=tuple(sorted(attrs.tags.items())),
                     owner_id=owner_id,
+                    encryption=source.encryption,
                 ),
                 target.versioning,
             )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ferry.core.clock import Clock
+from ferry.core.encryption import Encryption
 from ferry.core.errors import OssError
 from ferry.core.model import Bucket, ChangeKind, ObjectAcl, ObjectType, StagedBlob, StorageClass
 from ferry.storage.blobs import BlobStore
@@ -31,6 +32,8 @@ class ReplicaAttrs:
     content_headers: Mapping[str, str] | None = None
     user_meta: Mapping[str, str] | None = None
     tags: Mapping[str, str] | None = None
+    encryption: Encryption | None = None
+    """How the replica's stored bytes are encrypted (set by whoever staged them)."""
 
 
 class ReplicaService:
@@ -64,6 +67,7 @@ class ReplicaService:
                     owner_id=bucket.owner_id,
                     version_id=attrs.version_id,
                     replica=True,
+                    encryption=attrs.encryption,
                 ),
                 bucket.versioning,
                 origin,

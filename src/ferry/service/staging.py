@@ -7,7 +7,7 @@ from typing import Any
 
 from ferry.core.errors import OssError
 from ferry.core.model import StagedBlob
-from ferry.storage.blobs import BlobStore, BlobWriter
+from ferry.storage.blobs import BlobStore, BlobWriter, Transform
 
 Runner = Callable[..., Awaitable[Any]]
 
@@ -16,10 +16,14 @@ MAX_OBJECT_BYTES = 5 * 1024**3
 
 
 async def receive_body(
-    blobs: BlobStore, chunks: AsyncIterator[bytes], *, expected_length: int | None = None
+    blobs: BlobStore,
+    chunks: AsyncIterator[bytes],
+    *,
+    expected_length: int | None = None,
+    transform: Transform | None = None,
 ) -> BlobWriter:
     """Write the chunks to a new blob (digests computed on the way); the caller finishes it."""
-    writer = blobs.open_writer()
+    writer = blobs.open_writer(transform)
     try:
         async for chunk in chunks:
             writer.write(chunk)

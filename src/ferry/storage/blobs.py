@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +18,10 @@ from ferry.core.checksums import Digests
 from ferry.core.model import StagedBlob
 
 READ_CHUNK = 1024 * 1024
+
+
+Transform = Callable[[bytes | memoryview], bytes]
+"""Applied to the bytes after they are digested and before they reach the disk (encryption)."""
 
 
 class BlobWriter(Protocol):
@@ -30,7 +34,7 @@ class BlobWriter(Protocol):
 
 
 class BlobStore(Protocol):
-    def open_writer(self) -> BlobWriter: ...
+    def open_writer(self, transform: Transform | None = None) -> BlobWriter: ...
     def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
         """Bytes ``start`` .. ``end`` (exclusive) of a blob, in chunks."""
         ...
@@ -43,8 +47,9 @@ class BlobStore(Protocol):
 
 
 class _DiskBlobWriter:
-    def __init__(self, store: DiskBlobStore) -> None:
+    def __init__(self, store: DiskBlobStore, transform: Transform | None) -> None:
         self._store = store
+        self._transform = transform
         self._blob_id = uuid.uuid4().hex
         self._tmp = store.tmp_dir / self._blob_id
         self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -56,7 +61,7 @@ class _DiskBlobWriter:
 
     def write(self, data: bytes | memoryview) -> None:
         self._digests.update(data)
-        view = memoryview(data)
+        view = memoryview(self._transform(data) if self._transform is not None else data)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
@@ -101,8 +106,8 @@ class DiskBlobStore:
     def path(self, blob_id: str) -> Path:
         return self.blob_dir / blob_id[:2] / blob_id
 
-    def open_writer(self) -> BlobWriter:
-        return _DiskBlobWriter(self)
+    def open_writer(self, transform: Transform | None = None) -> BlobWriter:
+        return _DiskBlobWriter(self, transform)
 
     def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
         with open(self.path(blob_id), "rb", buffering=0) as f:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ferry.core.encryption import Encryption
 from ferry.core.model import Bucket, BucketAcl, ChangeKind, ObjectAcl, ObjectChange, ObjectVersion, Versioning
 
 ChangeHook = Callable[[sqlite3.Connection, ObjectChange], bool]
@@ -79,6 +80,7 @@ class NewVersion:
     version_id: str | None = None
     """Set only by replication, which must keep the source's version id."""
     replica: bool = False
+    encryption: Encryption | None = None
 
 
 class MetadataStore(Protocol):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from ferry.core.encryption import Encryption, SseAlgorithm
 from ferry.core.errors import OssError
 from ferry.core.model import (
     NULL_VERSION,
@@ -75,6 +76,7 @@ CREATE TABLE IF NOT EXISTS versions (
     tags             TEXT NOT NULL,
     replication      TEXT NOT NULL,
     owner_id         TEXT NOT NULL,
+    encryption       TEXT NOT NULL DEFAULT '',   -- JSON of core.encryption.Encryption, '' if none
     source_seq       INTEGER NOT NULL DEFAULT 0,  -- replicas: the source version's creation seq
     meta_seq         INTEGER NOT NULL DEFAULT 0   -- replicas: the source's last metadata change seq
 );
@@ -99,7 +101,8 @@ CREATE TABLE IF NOT EXISTS replica_keys (
 
 _VERSION_COLUMNS = (
     "seq, bucket, key, version_id, created_at, is_latest, is_delete_marker, size, etag, crc64, "
-    "blob_id, content_headers, user_meta, acl, storage_class, object_type, tags, replication, owner_id"
+    "blob_id, content_headers, user_meta, acl, storage_class, object_type, tags, replication, owner_id, "
+    "encryption"
 )
 
 
@@ -129,6 +132,27 @@ def _row_to_version(row: sqlite3.Row) -> ObjectVersion:
         tags=json.loads(row["tags"]),
         replication=ReplicationState(row["replication"]),
         owner_id=row["owner_id"],
+        encryption=encryption_from(row["encryption"]),
+    )
+
+
+def encryption_from(text: str) -> Encryption | None:
+    if not text:
+        return None
+    raw = json.loads(text)
+    return Encryption(SseAlgorithm(raw["algorithm"]), raw["key_id"], raw["wrapped_key"], raw["iv"])
+
+
+def _encryption_json(info: Encryption | None) -> str:
+    if info is None:
+        return ""
+    return json.dumps(
+        {
+            "algorithm": info.algorithm.value,
+            "key_id": info.key_id,
+            "wrapped_key": info.wrapped_key,
+            "iv": info.iv,
+        }
     )
 
 
@@ -326,7 +350,7 @@ class SqliteMetadataStore:
             )
         cur = db.execute(
             f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}, source_seq, meta_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.bucket,
                 new.key,
@@ -346,6 +370,7 @@ class SqliteMetadataStore:
                 _dumps(new.tags),
                 ReplicationState.REPLICA.value if new.replica else ReplicationState.NONE.value,
                 new.owner_id,
+                _encryption_json(new.encryption),
                 source_seq,
                 meta_seq,
             ),

@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from ferry.core.model import ChangeKind, ObjectChange, ReplicationState
-from ferry.core.replication_decide import decide
+from ferry.core.replication_decide import decide, replicates_encryption
 from ferry.core.replication_rules import ReplicationRule, RuleStatus, rule_matches
 from ferry.core.replication_task import (
     FAILED_AFTER_ATTEMPTS,
@@ -20,6 +20,7 @@ from ferry.core.replication_task import (
     backoff_seconds,
 )
 from ferry.storage.sqlite_db import SqliteDatabase
+from ferry.storage.sqlite_meta import encryption_from
 from ferry.storage.sqlite_replication import rule_from_json
 
 SCHEMA = """
@@ -251,7 +252,8 @@ class SqliteTaskQueue:
             total = 0
             if rule.historical_enabled:
                 rows = db.execute(
-                    "SELECT key, is_delete_marker, replication FROM versions WHERE bucket = ? AND seq <= ?",
+                    "SELECT key, is_delete_marker, replication, encryption FROM versions "
+                    "WHERE bucket = ? AND seq <= ?",
                     (bucket, end_seq),
                 )
                 total = sum(1 for r in rows if self._backfills(rule, r))
@@ -269,7 +271,9 @@ class SqliteTaskQueue:
     def _backfills(rule: ReplicationRule, row: sqlite3.Row) -> bool:
         if row["replication"] == ReplicationState.REPLICA.value or not rule_matches(rule, row["key"]):
             return False
-        return not row["is_delete_marker"] or rule.replicates_deletes
+        if row["is_delete_marker"]:
+            return rule.replicates_deletes
+        return replicates_encryption(rule, encryption_from(row["encryption"]))
 
     def backfill_step(
         self, bucket: str, rule: ReplicationRule, now: float, batch: int = BACKFILL_BATCH
@@ -287,7 +291,7 @@ class SqliteTaskQueue:
             if state is None or state["cursor_seq"] >= state["end_seq"]:
                 return 0, False
             rows = db.execute(
-                "SELECT seq, key, version_id, is_delete_marker, replication FROM versions "
+                "SELECT seq, key, version_id, is_delete_marker, replication, encryption FROM versions "
                 "WHERE bucket = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
                 (bucket, state["cursor_seq"], state["end_seq"], batch),
             ).fetchall()

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl, unquote
 from ferry.core.errors import OssError
 from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectVersion, Versioning
 from ferry.protocol import documents as docs
+from ferry.protocol.handlers import sse
 from ferry.protocol.handlers.common import (
     content_length,
     object_acl,
@@ -21,6 +22,7 @@ from ferry.protocol.handlers.common import (
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.ranges import ByteRange, parse_range
 from ferry.region import RegionRuntime
+from ferry.service.kms import encryptor
 from ferry.service.objects import DeleteMarkerError, ObjectAttrs
 from ferry.service.staging import finish, receive_body
 
@@ -91,6 +93,7 @@ def object_headers(version: ObjectVersion, bucket: Bucket) -> list[tuple[str, st
         headers.append(("x-oss-tagging-count", str(len(version.tags))))
     if version.replication.value:
         headers.append(("x-oss-replication-status", version.replication.value))
+    headers.extend(sse.response_headers(version.encryption))
     content = dict(version.content_headers)
     headers.append(("Content-Type", content.pop("content-type", "application/octet-stream")))
     for name, value in content.items():
@@ -104,7 +107,14 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     key = object_key(ctx)
     attrs = attrs_from_headers(ctx.headers)
     bucket = await the_bucket(ctx, rt)
-    writer = await receive_body(rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx))
+    wanted = sse.requested(ctx.headers)
+    encryption, transform = None, None
+    if wanted is not None:
+        encryption, data_key = rt.kms.new_encryption(*wanted)
+        transform = encryptor(data_key, encryption)
+    writer = await receive_body(
+        rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx), transform=transform
+    )
 
     def commit() -> ObjectVersion:
         # fsync the bytes and commit the metadata in one executor hop.
@@ -116,6 +126,7 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
             owner_id=bucket.owner_id,
             content_md5=ctx.header("content-md5"),
             forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+            encryption=encryption,
         )
 
     return _write_response(await ctx.run(commit), bucket)
@@ -129,6 +140,7 @@ def _write_response(version: ObjectVersion, bucket: Bucket) -> Response:
         response.header("Content-MD5", base64.b64encode(bytes.fromhex(version.etag)).decode())
     if bucket.versioning is not Versioning.OFF:
         response.header("x-oss-version-id", version.version_id)
+    response.headers.extend(sse.response_headers(version.encryption))
     return response
 
 
@@ -213,15 +225,18 @@ async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
         response.header("Content-Length", str(length))
         return response
     if length <= INLINE_READ_LIMIT:
-        response.body = await ctx.run(_read_all, rt, version.blob_id, byte_range)
+        response.body = await ctx.run(_read_all, rt, version, byte_range)
         return response
-    response.stream = rt.blobs.read(version.blob_id, byte_range.start, byte_range.end)
+    response.stream = sse.plaintext(
+        rt.kms, version, rt.blobs.read(version.blob_id, byte_range.start, byte_range.end), byte_range.start
+    )
     response.content_length = length
     return response
 
 
-def _read_all(rt: RegionRuntime, blob_id: str, byte_range: ByteRange) -> bytes:
-    return b"".join(rt.blobs.read(blob_id, byte_range.start, byte_range.end))
+def _read_all(rt: RegionRuntime, version: ObjectVersion, byte_range: ByteRange) -> bytes:
+    chunks = rt.blobs.read(version.blob_id, byte_range.start, byte_range.end)
+    return b"".join(sse.plaintext(rt.kms, version, chunks, byte_range.start))
 
 
 def _apply_overrides(ctx: RequestContext, headers: list[tuple[str, str]]) -> None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ferry.core.errors import OssError
 from ferry.core.operations import Operation
 from ferry.protocol import replica_wire
 from ferry.protocol import replication_xml as rx
+from ferry.protocol.handlers import sse
 from ferry.protocol.handlers.common import bucket_name, content_length, object_key, the_bucket
 from ferry.protocol.handlers.objects import attrs_from_headers
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.internal_docs import encode_target_facts, parse_incoming
 from ferry.region import RegionRuntime
 from ferry.replication.directory import local_facts
+from ferry.service.kms import encryptor
 from ferry.service.staging import finish, receive_body
 
 
@@ -93,7 +96,15 @@ async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     plain = attrs_from_headers(ctx.headers)
     attrs = replica_wire.attrs_of(ctx.headers, plain.content_headers, plain.user_meta)
     bucket = await the_bucket(ctx, rt)
-    writer = await receive_body(rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx))
+    wanted = sse.requested(ctx.headers)
+    transform = None
+    if wanted is not None:
+        encryption, data_key = rt.kms.new_encryption(*wanted)
+        attrs = replace(attrs, encryption=encryption)
+        transform = encryptor(data_key, encryption)
+    writer = await receive_body(
+        rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx), transform=transform
+    )
     key = object_key(ctx)
     applied = await ctx.run(lambda: rt.replicas.put(bucket, key, finish(writer), attrs, origin))
     return Response().header("x-ferry-replica-applied", "true" if applied else "false")

@@ -26,4 +26,6 @@ if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1
 fi
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+echo "== oss2 conformance (the SDK's own test suite against Ferry)"
+PYTHON=.venv/bin/python bash conformance/oss2/run

@@ -960,7 +960,8 @@ def render_md(r: dict[str, Any]) -> str:
         "```",
         "source /work/venv/bin/activate",
         "apt-get install -y wrk   # if missing",
-        "python benchmarks/stack/compare.py",
+        "python benchmarks/stack/compare.py          # ~10 min (+~40 s removing the PUT files)",
+        "python benchmarks/stack/compare.py --quick  # ~2 min smoke test, 1 run x 2 s per point",
         "```",
         "",
     ]

@@ -123,8 +123,6 @@ def test_plain_params_next_to_a_subresource_keep_the_subresource_route() -> None
         ("PUT", "b", None, "cors"),
         ("GET", "b", None, "lifecycle"),
         ("PUT", "b", None, "lifecycle"),
-        ("GET", "b", None, "uploads"),
-        ("GET", "b", None, "uploads&prefix=a"),
         ("GET", "b", None, "policy"),
         ("GET", "b", None, "versions"),
         ("GET", "b", "k", "tagging"),

@@ -159,6 +159,26 @@ def empty_live_channels(prefix: str, marker: str, max_keys: int) -> bytes:
     )
 
 
+def empty_multipart_uploads(
+    bucket: str, prefix: str, delimiter: str, key_marker: str, max_uploads: int
+) -> bytes:
+    """Ferry does not take multipart uploads yet, so none can be in progress."""
+    return serialize(
+        element(
+            "ListMultipartUploadsResult",
+            leaf("Bucket", bucket),
+            leaf("KeyMarker", key_marker),
+            leaf("UploadIdMarker", ""),
+            leaf("NextKeyMarker", ""),
+            leaf("NextUploadIdMarker", ""),
+            leaf("Delimiter", delimiter),
+            leaf("Prefix", prefix),
+            leaf("MaxUploads", max_uploads),
+            leaf("IsTruncated", False),
+        )
+    )
+
+
 def _enc(value: str, url: bool) -> str:
     return quote(value, safe="") if url else value
 

@@ -37,6 +37,7 @@ ROUTES: Sequence[Route] = (
     Route(B, "GET", "location", Operation.GetBucketLocation),
     Route(B, "GET", "stat", Operation.GetBucketStat),
     Route(B, "GET", "live", Operation.ListLiveChannel),
+    Route(B, "GET", "uploads", Operation.ListMultipartUploads),
     Route(B, "POST", "delete", Operation.DeleteMultipleObjects),
     Route(B, "POST", "replication", Operation.PutBucketReplication, comp="add"),
     Route(B, "POST", "replication", Operation.DeleteBucketReplication, comp="delete"),
@@ -69,7 +70,6 @@ ROUTED_SUBRESOURCES = frozenset(r.subresource for r in ROUTES if r.subresource)
 KNOWN_UNSERVED_SUBRESOURCES = frozenset(
     {
         "append",
-        "uploads",
         "uploadId",
         "partNumber",
         "symlink",
@@ -147,6 +147,11 @@ def route(
             _refuse_unserved(query)
         return r.operation
     _refuse_unserved(query)
+    here = {r.subresource for r in ROUTES if r.level is level}
+    if any(name in ROUTED_SUBRESOURCES and name not in here for name in query):
+        # Served at another level only (``uploads`` lists at bucket level; initiating an
+        # upload at object level is not implemented yet).
+        raise OssError("NotImplemented", f"{method} with {sorted(query)} is not implemented by Ferry yet.")
     raise OssError("MethodNotAllowed", f"{method} is not allowed against this resource.")
 
 

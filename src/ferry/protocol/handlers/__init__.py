@@ -26,6 +26,7 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.ListObjects: bucket.list_objects_any,
     Operation.ListObjectsV2: bucket.list_objects_any,
     Operation.ListLiveChannel: bucket.list_live_channels,
+    Operation.ListMultipartUploads: bucket.list_multipart_uploads,
     Operation.DeleteMultipleObjects: objects.delete_multiple,
     Operation.PutObject: objects.put_object,
     Operation.CopyObject: objects.copy_object,

@@ -102,6 +102,20 @@ async def list_live_channels(ctx: RequestContext, rt: RegionRuntime) -> Response
     return xml_response(docs.empty_live_channels(ctx.q("prefix") or "", ctx.q("marker") or "", max_keys))
 
 
+async def list_multipart_uploads(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    await the_bucket(ctx, rt)
+    max_uploads = int_param(ctx, "max-uploads", 1000, 1, 1000)
+    return xml_response(
+        docs.empty_multipart_uploads(
+            bucket_name(ctx),
+            ctx.q("prefix") or "",
+            ctx.q("delimiter") or "",
+            ctx.q("key-marker") or "",
+            max_uploads,
+        )
+    )
+
+
 def _list_params(ctx: RequestContext) -> docs.ListParams:
     encoding = ctx.q("encoding-type")
     if encoding not in (None, "", "url"):

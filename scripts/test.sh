@@ -13,12 +13,15 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 echo "== ruff"
-.venv/bin/ruff check src tests benchmarks
-.venv/bin/ruff format --check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks conformance
+.venv/bin/ruff format --check src tests benchmarks conformance
 echo "== mypy"
 .venv/bin/mypy
-echo "== pytest"
+echo "== oss2 conformance (the SDK's own test suite against Ferry)"
 set +e
+PYTHON=.venv/bin/python bash conformance/oss2/run
+conformance=$?
+echo "== pytest"
 .venv/bin/python -m pytest "$@"
 status=$?
 set -e
@@ -26,6 +29,8 @@ if [ "$status" -eq 5 ]; then
     echo "pytest collected no tests: that is a failure" >&2
     exit 1
 fi
-[ "$status" -eq 0 ] || exit "$status"
-echo "== oss2 conformance (the SDK's own test suite against Ferry)"
-PYTHON=.venv/bin/python bash conformance/oss2/run
+if [ "$conformance" -ne 0 ]; then
+    echo "the oss2 conformance run failed (see above)" >&2
+    exit 1
+fi
+exit "$status"

@@ -106,7 +106,21 @@ class ReplicationAdmin:
         if not bucket or not location or not self._catalog.is_known(location):
             # validate_new_rule() reports the missing or unknown destination precisely.
             return TargetBucketFacts(exists=False), 0
-        return self._directory.describe(bucket, location)
+        facts, incoming = self._directory.describe(bucket, location)
+        if facts.exists:
+            return facts, incoming
+        # Not where the rule says: if it lives in another region, say so (InvalidTargetLocation)
+        # rather than that it does not exist.
+        for region in self._catalog.regions:
+            if region == location:
+                continue
+            try:
+                elsewhere, count = self._directory.describe(bucket, region)
+            except OssError:
+                continue  # an unreachable region cannot tell; the answer stays "no such bucket"
+            if elsewhere.exists:
+                return elsewhere, count
+        return facts, incoming
 
     def rules(self, bucket: Bucket) -> list[ReplicationRule]:
         rules = [stored.rule for stored in self._rules.list_rules(bucket.name)]

@@ -41,6 +41,7 @@ class Operation(enum.Enum):
     GetBucketVersioning = ("GetBucketVersioning", Level.BUCKET, Access.OWNER, None)
     ListObjects = ("ListObjects", Level.BUCKET, Access.READ, None)
     ListObjectsV2 = ("ListObjectsV2", Level.BUCKET, Access.READ, "ListObjects")
+    ListObjectVersions = ("ListObjectVersions", Level.BUCKET, Access.READ, None)
     ListMultipartUploads = ("ListMultipartUploads", Level.BUCKET, Access.READ, None)
     ListLiveChannel = ("ListLiveChannel", Level.BUCKET, Access.OWNER, None)
     DeleteMultipleObjects = ("DeleteMultipleObjects", Level.BUCKET, Access.WRITE, "DeleteObject")

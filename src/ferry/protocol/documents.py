@@ -15,6 +15,7 @@ from ferry.protocol.xmlcodec import children, element, leaf, parse, serialize, t
 from ferry.service.buckets import BucketPage
 from ferry.service.listing import ObjectPage
 from ferry.service.objects import DeleteOutcome
+from ferry.service.version_listing import VersionPage
 from ferry.storage.interfaces import BucketStats
 
 
@@ -251,6 +252,54 @@ def list_objects_v2(
         leaf("NextContinuationToken", continuation_token(page.next_marker)) if page.truncated else None,
         leaf("KeyCount", len(page.objects) + len(page.common_prefixes)),
         *(_contents(v, url, fetch_owner) for v in page.objects),
+        *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
+    )
+    return serialize(root)
+
+
+def list_versions(params: ListParams, key_marker: str, version_marker: str, page: VersionPage) -> bytes:
+    url = params.url_encoding
+    entries = []
+    for v in page.versions:
+        if v.is_delete_marker:
+            entries.append(
+                element(
+                    "DeleteMarker",
+                    leaf("Key", _enc(v.key, url)),
+                    leaf("VersionId", v.version_id),
+                    leaf("IsLatest", v.is_latest),
+                    leaf("LastModified", iso8601(v.created_at)),
+                    _owner(v.owner_id),
+                )
+            )
+        else:
+            entries.append(
+                element(
+                    "Version",
+                    leaf("Key", _enc(v.key, url)),
+                    leaf("VersionId", v.version_id),
+                    leaf("IsLatest", v.is_latest),
+                    leaf("LastModified", iso8601(v.created_at)),
+                    leaf("ETag", quoted_etag(v.etag)),
+                    leaf("Type", v.object_type.value),
+                    leaf("Size", v.size),
+                    leaf("StorageClass", v.storage_class.value),
+                    _owner(v.owner_id),
+                )
+            )
+    root = element(
+        "ListVersionsResult",
+        leaf("Name", params.bucket),
+        leaf("Prefix", _enc(params.prefix, url)),
+        leaf("KeyMarker", _enc(key_marker, url)),
+        leaf("VersionIdMarker", version_marker),
+        leaf("MaxKeys", params.max_keys),
+        leaf("Delimiter", _enc(params.delimiter, url)),
+        leaf("EncodingType", "url") if url else None,
+        leaf("IsTruncated", page.truncated),
+        leaf("NextKeyMarker", _enc(page.next_key_marker, url)) if page.truncated else None,
+        leaf("NextVersionIdMarker", page.next_version_marker) if page.truncated else None,
+        *entries,
         *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
     )
     return serialize(root)

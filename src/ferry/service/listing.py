@@ -35,7 +35,7 @@ def list_objects(
             return ObjectPage(objects, prefixes, False, "")
         for version in batch:
             cursor = version.key
-            common = _common_prefix(version.key, prefix, delimiter)
+            common = common_prefix(version.key, prefix, delimiter)
             entry = version.key if common is None else common
             if entry != after:
                 if len(objects) + len(prefixes) == max_keys:
@@ -59,7 +59,7 @@ def list_objects(
                 return ObjectPage(objects, prefixes, False, "")
 
 
-def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     if not delimiter:
         return None
     at = key.find(delimiter, len(prefix))

@@ -132,6 +132,12 @@ class MetadataStore(Protocol):
         ...
 
     def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None: ...
+    def list_versions(
+        self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
+    ) -> list[ObjectVersion]:
+        """All versions and delete markers from key ``after`` on: by key, newest first."""
+        ...
+
     def list_latest(
         self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
     ) -> list[ObjectVersion]:

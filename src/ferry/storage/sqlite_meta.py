@@ -589,6 +589,22 @@ class SqliteMetadataStore:
         rows = self._conn().execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
         return [_row_to_version(r) for r in rows]
 
+    def list_versions(
+        self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
+    ) -> list[ObjectVersion]:
+        """Every version and delete marker with the prefix from key ``after`` on, by key and then
+        newest first (replicas by their source's order)."""
+        lower = ">=" if inclusive else ">"
+        sql = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key {lower} ? AND key >= ?"
+        args: list[object] = [bucket, after, prefix]
+        upper = prefix_upper_bound(prefix)
+        if upper is not None:
+            sql += " AND key < ?"
+            args.append(upper)
+        sql += " ORDER BY key, source_seq DESC, seq DESC LIMIT ?"
+        rows = self._conn().execute(sql, (*args, limit)).fetchall()
+        return [_row_to_version(r) for r in rows]
+
 
 def prefix_upper_bound(prefix: str) -> str | None:
     """The least string greater than every string that starts with ``prefix``.

@@ -27,6 +27,7 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.ListObjectsV2: bucket.list_objects_any,
     Operation.ListLiveChannel: bucket.list_live_channels,
     Operation.ListMultipartUploads: bucket.list_multipart_uploads,
+    Operation.ListObjectVersions: bucket.list_object_versions,
     Operation.DeleteMultipleObjects: objects.delete_multiple,
     Operation.PutObject: objects.put_object,
     Operation.CopyObject: objects.copy_object,

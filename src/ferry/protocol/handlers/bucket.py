@@ -17,6 +17,7 @@ from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.xmlcodec import parse, text_of
 from ferry.region import RegionRuntime
 from ferry.service.listing import list_objects
+from ferry.service.version_listing import list_versions
 
 
 def _owner(ctx: RequestContext) -> str:
@@ -100,6 +101,23 @@ async def list_live_channels(ctx: RequestContext, rt: RegionRuntime) -> Response
     # Ferry has no live channels: the list is empty, as for a bucket that never made one.
     max_keys = int_param(ctx, "max-keys", 100, 1, 1000)
     return xml_response(docs.empty_live_channels(ctx.q("prefix") or "", ctx.q("marker") or "", max_keys))
+
+
+async def list_object_versions(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    await the_bucket(ctx, rt)
+    params = _list_params(ctx)
+    key_marker, version_marker = ctx.q("key-marker") or "", ctx.q("version-id-marker") or ""
+    page = await ctx.run(
+        list_versions,
+        rt.store,
+        params.bucket,
+        prefix=params.prefix,
+        delimiter=params.delimiter,
+        key_marker=key_marker,
+        version_marker=version_marker,
+        max_keys=params.max_keys,
+    )
+    return xml_response(docs.list_versions(params, key_marker, version_marker, page))
 
 
 async def list_multipart_uploads(ctx: RequestContext, rt: RegionRuntime) -> Response:

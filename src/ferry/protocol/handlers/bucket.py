@@ -16,7 +16,7 @@ from ferry.protocol.handlers.common import (
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.xmlcodec import parse, text_of
 from ferry.region import RegionRuntime
-from ferry.service.listing import list_objects
+from ferry.service.listing import ObjectPage, list_objects
 from ferry.service.version_listing import list_versions
 
 
@@ -154,24 +154,12 @@ async def list_objects_any(ctx: RequestContext, rt: RegionRuntime) -> Response:
         raise OssError("InvalidArgument", "list-type must be 2 when given.")
     params = _list_params(ctx)
     marker = ctx.q("marker") or ""
-    page = await ctx.run(
-        list_objects,
-        rt.store,
-        params.bucket,
-        prefix=params.prefix,
-        delimiter=params.delimiter,
-        after=marker,
-        max_keys=params.max_keys,
-    )
+    page = await _page(ctx, rt, params, marker)
     return xml_response(docs.list_objects_v1(params, marker, page))
 
 
-async def _list_objects_v2(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    params = _list_params(ctx)
-    token = ctx.q("continuation-token") or None
-    start_after = ctx.q("start-after") or ""
-    after = docs.parse_continuation_token(token) if token else start_after
-    page = await ctx.run(
+async def _page(ctx: RequestContext, rt: RegionRuntime, params: docs.ListParams, after: str) -> ObjectPage:
+    return await ctx.run(
         list_objects,
         rt.store,
         params.bucket,
@@ -180,5 +168,13 @@ async def _list_objects_v2(ctx: RequestContext, rt: RegionRuntime) -> Response:
         after=after,
         max_keys=params.max_keys,
     )
+
+
+async def _list_objects_v2(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    params = _list_params(ctx)
+    token = ctx.q("continuation-token") or None
+    start_after = ctx.q("start-after") or ""
+    after = docs.parse_continuation_token(token) if token else start_after
+    page = await _page(ctx, rt, params, after)
     fetch_owner = (ctx.q("fetch-owner") or "").lower() == "true"
     return xml_response(docs.list_objects_v2(params, token, start_after, fetch_owner, page))

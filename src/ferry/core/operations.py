@@ -62,6 +62,9 @@ class Operation(enum.Enum):
     HeadObject = ("HeadObject", Level.OBJECT, Access.READ, "GetObject")
     GetObjectMeta = ("GetObjectMeta", Level.OBJECT, Access.READ, "GetObject")
     DeleteObject = ("DeleteObject", Level.OBJECT, Access.WRITE, None)
+    PutObjectTagging = ("PutObjectTagging", Level.OBJECT, Access.OWNER, None)
+    GetObjectTagging = ("GetObjectTagging", Level.OBJECT, Access.OWNER, None)
+    DeleteObjectTagging = ("DeleteObjectTagging", Level.OBJECT, Access.OWNER, None)
     PutObjectAcl = ("PutObjectAcl", Level.OBJECT, Access.OWNER, None)
     GetObjectAcl = ("GetObjectAcl", Level.OBJECT, Access.OWNER, None)
 

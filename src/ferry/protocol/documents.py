@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -303,6 +303,35 @@ def list_versions(params: ListParams, key_marker: str, version_marker: str, page
         *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
     )
     return serialize(root)
+
+
+MAX_TAGS = 10
+
+
+def check_tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > MAX_TAGS:
+        raise OssError("InvalidArgument", f"An object can have at most {MAX_TAGS} tags.")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise OssError("InvalidArgument", "A tag key is 1-128 and a value 0-256 characters long.")
+    return tags
+
+
+def parse_tagging(body: bytes) -> dict[str, str]:
+    root = parse(body, "Tagging")
+    tags: dict[str, str] = {}
+    tag_set = root.find("TagSet")
+    for tag in children(tag_set, "Tag") if tag_set is not None else ():
+        key = text_of(tag, "Key", strip=False)
+        if key is None or key in tags:
+            raise OssError("InvalidArgument", "Every Tag needs one Key, and keys must be unique.")
+        tags[key] = text_of(tag, "Value", strip=False) or ""
+    return check_tags(tags)
+
+
+def tagging(tags: Mapping[str, str]) -> bytes:
+    tag_elements = (element("Tag", leaf("Key", k), leaf("Value", v)) for k, v in tags.items())
+    return serialize(element("Tagging", element("TagSet", *tag_elements)))
 
 
 @dataclass(frozen=True)

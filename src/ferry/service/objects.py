@@ -223,6 +223,13 @@ class ObjectService:
         self._store.set_object_acl(bucket.name, key, version.version_id, acl, self._clock.now())
         return version
 
+    def set_tags(
+        self, bucket: Bucket, key: str, version_id: str | None, tags: Mapping[str, str]
+    ) -> ObjectVersion:
+        version = self.get(bucket, key, version_id)
+        self._store.set_object_tags(bucket.name, key, version.version_id, tags, self._clock.now())
+        return version
+
     # --- reads --------------------------------------------------------------
 
     def get(self, bucket: Bucket, key: str, version_id: str | None) -> ObjectVersion:

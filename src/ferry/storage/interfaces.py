@@ -9,7 +9,7 @@ every adapter must do.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -132,6 +132,9 @@ class MetadataStore(Protocol):
         ...
 
     def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None: ...
+    def set_object_tags(
+        self, bucket: str, key: str, version_id: str, tags: Mapping[str, str], at: float
+    ) -> None: ...
     def list_versions(
         self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
     ) -> list[ObjectVersion]:

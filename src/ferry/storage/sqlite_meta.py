@@ -424,10 +424,23 @@ class SqliteMetadataStore:
         return CommitResult(version=gone, freed_blob_ids=[gone.blob_id] if gone.blob_id else [])
 
     def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None:
+        self._update_metadata(bucket, key, version_id, "acl", acl.value, at)
+
+    def set_object_tags(
+        self, bucket: str, key: str, version_id: str, tags: Mapping[str, str], at: float
+    ) -> None:
+        self._update_metadata(bucket, key, version_id, "tags", _dumps(tags), at)
+
+    def _update_metadata(
+        self, bucket: str, key: str, version_id: str, column: str, value: str, at: float
+    ) -> None:
+        """Change one metadata column of a version in place: a metadata-only change to replicate."""
+        assert column in ("acl", "tags")  # never a caller-chosen name in the SQL
+
         def change(db: sqlite3.Connection, pending: Pending) -> None:
             db.execute(
-                "UPDATE versions SET acl = ? WHERE bucket = ? AND key = ? AND version_id = ?",
-                (acl.value, bucket, key, version_id),
+                f"UPDATE versions SET {column} = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                (value, bucket, key, version_id),
             )
             row = db.execute(
                 f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",

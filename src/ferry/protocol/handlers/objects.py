@@ -47,13 +47,7 @@ def _http_date(ts: float) -> str:
 def parse_tagging_header(value: str | None) -> dict[str, str]:
     if not value:
         return {}
-    tags = dict(parse_qsl(value, keep_blank_values=True))
-    if len(tags) > 10:
-        raise OssError("InvalidArgument", "An object can have at most 10 tags.")
-    for k, v in tags.items():
-        if not 1 <= len(k) <= 128 or len(v) > 256:
-            raise OssError("InvalidArgument", "A tag key is 1-128 and a value 0-256 characters long.")
-    return tags
+    return docs.check_tags(dict(parse_qsl(value, keep_blank_values=True)))
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
@@ -357,6 +351,34 @@ def check_copy_conditions(headers: Mapping[str, str], source: ObjectVersion) -> 
         if error.code == "NotModified":
             raise OssError("PreconditionFailed", "A copy-source condition did not hold.") from None
         raise
+
+
+async def put_object_tagging(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    tags = docs.parse_tagging(await ctx.read_body())
+    return await _set_tags(ctx, rt, tags)
+
+
+async def delete_object_tagging(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    response = await _set_tags(ctx, rt, {})
+    response.status = 204
+    return response
+
+
+async def _set_tags(ctx: RequestContext, rt: RegionRuntime, tags: dict[str, str]) -> Response:
+    bucket = await the_bucket(ctx, rt)
+    version = await ctx.run(rt.objects.set_tags, bucket, object_key(ctx), ctx.q("versionId"), tags)
+    response = Response()
+    if bucket.versioning is not Versioning.OFF:
+        response.header("x-oss-version-id", version.version_id)
+    return response
+
+
+async def get_object_tagging(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    bucket, version = await _read_version(ctx, rt)
+    response = xml_response(docs.tagging(version.tags))
+    if bucket.versioning is not Versioning.OFF:
+        response.header("x-oss-version-id", version.version_id)
+    return response
 
 
 async def put_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:

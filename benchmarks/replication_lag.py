@@ -7,7 +7,7 @@ measuring adds no load while the benchmark runs.
 
     python benchmarks/replication_lag.py --rate 300 --seconds 60
 
-Writes benchmarks/results/replication_lag.json and .md.
+Writes benchmarks/results/replication_lag-<rate>.json and .md.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.rate, args.seconds, args.threads)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "replication_lag.json").write_text(json.dumps(result, indent=2) + "\n")
+    stem = f"replication_lag-{int(args.rate)}"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     lag = result["lag_ms"]
     assert isinstance(lag, dict)
     table = (
@@ -122,7 +123,7 @@ def main() -> None:
         f"{lag['p50']} | {lag['p99']} | {lag['p99.99']} | {lag['max']} | "
         f"{result['missing_at_destination']} |\n"
     )
-    (RESULTS / "replication_lag.md").write_text(
+    (RESULTS / f"{stem}.md").write_text(
         "# Replication lag (4 KiB PUTs, one CRR rule, two region processes on loopback)\n\n"
         f"Command: `python benchmarks/replication_lag.py --rate {args.rate} --seconds {args.seconds}`\n\n"
         + table

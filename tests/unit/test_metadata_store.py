@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from ferry.core.errors import OssError
 from ferry.core.model import NULL_VERSION, Bucket, BucketAcl, ObjectAcl, StorageClass, Versioning
 from ferry.storage.interfaces import AccessKey, CommitResult, MetadataStore, NewVersion
-from ferry.storage.sqlite_meta import SqliteMetadataStore, prefix_upper_bound
+from ferry.storage.sqlite_meta import SqliteMetadataStore
+from ferry.storage.sqlite_rows import prefix_upper_bound
 
 OWNER = "1234567890"
 OFF, ENABLED, SUSPENDED = Versioning.OFF, Versioning.ENABLED, Versioning.SUSPENDED

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ferry.core.model import ObjectVersion
 from ferry.storage.interfaces import MetadataStore
-from ferry.storage.sqlite_meta import prefix_upper_bound
+from ferry.storage.sqlite_rows import prefix_upper_bound
 
 _BATCH = 1000
 

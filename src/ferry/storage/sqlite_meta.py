@@ -7,15 +7,11 @@ another writer.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from ferry.core.encryption import Encryption, SseAlgorithm
 from ferry.core.errors import OssError
 from ferry.core.model import (
     NULL_VERSION,
@@ -24,10 +20,8 @@ from ferry.core.model import (
     ChangeKind,
     ObjectAcl,
     ObjectChange,
-    ObjectType,
     ObjectVersion,
     ReplicationState,
-    StorageClass,
     Versioning,
 )
 from ferry.storage.interfaces import (
@@ -39,139 +33,16 @@ from ferry.storage.interfaces import (
     ReplicaWrite,
 )
 from ferry.storage.sqlite_db import SqliteDatabase
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS access_keys (
-    access_key_id TEXT PRIMARY KEY,
-    secret        TEXT NOT NULL,
-    account_id    TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS buckets (
-    name            TEXT PRIMARY KEY,
-    owner_id        TEXT NOT NULL,
-    region          TEXT NOT NULL,
-    created_at      REAL NOT NULL,
-    acl             TEXT NOT NULL,
-    storage_class   TEXT NOT NULL,
-    versioning      TEXT NOT NULL,
-    data_redundancy TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS versions (
-    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
-    bucket           TEXT NOT NULL,
-    key              TEXT NOT NULL,
-    version_id       TEXT NOT NULL,
-    created_at       REAL NOT NULL,
-    is_latest        INTEGER NOT NULL,
-    is_delete_marker INTEGER NOT NULL,
-    size             INTEGER NOT NULL,
-    etag             TEXT NOT NULL,
-    crc64            TEXT NOT NULL,
-    blob_id          TEXT NOT NULL,
-    content_headers  TEXT NOT NULL,
-    user_meta        TEXT NOT NULL,
-    acl              TEXT NOT NULL,
-    storage_class    TEXT NOT NULL,
-    object_type      TEXT NOT NULL,
-    tags             TEXT NOT NULL,
-    replication      TEXT NOT NULL,
-    owner_id         TEXT NOT NULL,
-    encryption       TEXT NOT NULL DEFAULT '',   -- JSON of core.encryption.Encryption, '' if none
-    source_seq       INTEGER NOT NULL DEFAULT 0,  -- replicas: the source version's creation seq
-    meta_seq         INTEGER NOT NULL DEFAULT 0   -- replicas: the source's last metadata change seq
-);
-CREATE UNIQUE INDEX IF NOT EXISTS versions_by_key ON versions (bucket, key, version_id);
-CREATE INDEX IF NOT EXISTS versions_latest ON versions (bucket, key) WHERE is_latest = 1;
--- Versions deleted by replication: a late or retried copy of one must not bring it back.
-CREATE TABLE IF NOT EXISTS replica_tombstones (
-    bucket     TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    version_id TEXT NOT NULL,
-    PRIMARY KEY (bucket, key, version_id)
-);
--- The newest replicated change applied per key and source: older retries are dropped.
-CREATE TABLE IF NOT EXISTS replica_keys (
-    bucket      TEXT NOT NULL,
-    key         TEXT NOT NULL,
-    source      TEXT NOT NULL,
-    applied_seq INTEGER NOT NULL,
-    PRIMARY KEY (bucket, key, source)
-);
-"""
-
-_VERSION_COLUMNS = (
-    "seq, bucket, key, version_id, created_at, is_latest, is_delete_marker, size, etag, crc64, "
-    "blob_id, content_headers, user_meta, acl, storage_class, object_type, tags, replication, owner_id, "
-    "encryption"
+from ferry.storage.sqlite_rows import (
+    SCHEMA,
+    VERSION_COLUMNS,
+    dumps,
+    encryption_json,
+    new_version_id,
+    prefix_upper_bound,
+    row_to_bucket,
+    row_to_version,
 )
-
-
-def new_version_id() -> str:
-    """An opaque version id in the style of OSS's (base64, starts with ``CAEQ``)."""
-    return "CAEQ" + base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
-
-
-def _row_to_version(row: sqlite3.Row) -> ObjectVersion:
-    return ObjectVersion(
-        bucket=row["bucket"],
-        key=row["key"],
-        version_id=row["version_id"],
-        seq=row["seq"],
-        created_at=row["created_at"],
-        is_latest=bool(row["is_latest"]),
-        is_delete_marker=bool(row["is_delete_marker"]),
-        size=row["size"],
-        etag=row["etag"],
-        crc64=row["crc64"],
-        blob_id=row["blob_id"],
-        content_headers=json.loads(row["content_headers"]),
-        user_meta=json.loads(row["user_meta"]),
-        acl=ObjectAcl(row["acl"]),
-        storage_class=StorageClass(row["storage_class"]),
-        object_type=ObjectType(row["object_type"]),
-        tags=json.loads(row["tags"]),
-        replication=ReplicationState(row["replication"]),
-        owner_id=row["owner_id"],
-        encryption=encryption_from(row["encryption"]),
-    )
-
-
-def encryption_from(text: str) -> Encryption | None:
-    if not text:
-        return None
-    raw = json.loads(text)
-    return Encryption(SseAlgorithm(raw["algorithm"]), raw["key_id"], raw["wrapped_key"], raw["iv"])
-
-
-def _encryption_json(info: Encryption | None) -> str:
-    if info is None:
-        return ""
-    return json.dumps(
-        {
-            "algorithm": info.algorithm.value,
-            "key_id": info.key_id,
-            "wrapped_key": info.wrapped_key,
-            "iv": info.iv,
-        }
-    )
-
-
-def _row_to_bucket(row: sqlite3.Row) -> Bucket:
-    return Bucket(
-        name=row["name"],
-        owner_id=row["owner_id"],
-        region=row["region"],
-        created_at=row["created_at"],
-        acl=BucketAcl(row["acl"]),
-        storage_class=StorageClass(row["storage_class"]),
-        versioning=Versioning(row["versioning"]),
-        data_redundancy=row["data_redundancy"],
-    )
-
-
-def _dumps(pairs: tuple[tuple[str, str], ...] | Mapping[str, str]) -> str:
-    return json.dumps(dict(pairs), sort_keys=True, ensure_ascii=False)
-
 
 T = TypeVar("T")
 Pending = list[Callable[[], None]]
@@ -248,7 +119,7 @@ class SqliteMetadataStore:
 
     def get_bucket(self, name: str) -> Bucket | None:
         row = self._conn().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
-        return _row_to_bucket(row) if row else None
+        return row_to_bucket(row) if row else None
 
     def list_buckets(self, owner_id: str, prefix: str, marker: str, limit: int) -> list[Bucket]:
         rows = (
@@ -260,7 +131,7 @@ class SqliteMetadataStore:
             )
             .fetchall()
         )
-        return [_row_to_bucket(r) for r in rows]
+        return [row_to_bucket(r) for r in rows]
 
     def delete_bucket(self, name: str) -> None:
         with self._write() as db:
@@ -299,15 +170,15 @@ class SqliteMetadataStore:
         db = self._conn()
         if version_id is None:
             row = db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                f"SELECT {VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1",
                 (bucket, key),
             ).fetchone()
         else:
             row = db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                f"SELECT {VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
                 (bucket, key, version_id),
             ).fetchone()
-        return _row_to_version(row) if row else None
+        return row_to_version(row) if row else None
 
     def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult:
         return self._mutate(lambda db, pending: self._commit_version(db, pending, new, versioning))
@@ -349,7 +220,7 @@ class SqliteMetadataStore:
                 (new.bucket, new.key),
             )
         cur = db.execute(
-            f"INSERT INTO versions ({_VERSION_COLUMNS.removeprefix('seq, ')}, source_seq, meta_seq) "
+            f"INSERT INTO versions ({VERSION_COLUMNS.removeprefix('seq, ')}, source_seq, meta_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.bucket,
@@ -362,27 +233,27 @@ class SqliteMetadataStore:
                 new.etag,
                 new.crc64,
                 new.blob_id,
-                _dumps(new.content_headers),
-                _dumps(new.user_meta),
+                dumps(new.content_headers),
+                dumps(new.user_meta),
                 new.acl.value,
                 new.storage_class,
                 new.object_type,
-                _dumps(new.tags),
+                dumps(new.tags),
                 ReplicationState.REPLICA.value if new.replica else ReplicationState.NONE.value,
                 new.owner_id,
-                _encryption_json(new.encryption),
+                encryption_json(new.encryption),
                 source_seq,
                 meta_seq,
             ),
         )
         seq = cur.lastrowid
-        select = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?"
-        written = _row_to_version(db.execute(select, (seq,)).fetchone())
+        select = f"SELECT {VERSION_COLUMNS} FROM versions WHERE seq = ?"
+        written = row_to_version(db.execute(select, (seq,)).fetchone())
         kind = ChangeKind.DELETE_MARKER if new.is_delete_marker else ChangeKind.PUT
         self._changed(db, pending, ObjectChange(kind, written, new.created_at, replica=new.replica))
         # Read again: a hook may have marked the version (replication PENDING).
         row = db.execute(select, (seq,)).fetchone()
-        return CommitResult(version=_row_to_version(row), freed_blob_ids=freed)
+        return CommitResult(version=row_to_version(row), freed_blob_ids=freed)
 
     def delete_version(
         self, bucket: str, key: str, version_id: str, kind: ChangeKind = ChangeKind.DELETE_VERSION
@@ -404,12 +275,12 @@ class SqliteMetadataStore:
         at: float | None = None,
     ) -> CommitResult | None:
         row = db.execute(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            f"SELECT {VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
             (bucket, key, version_id),
         ).fetchone()
         if row is None:
             return None
-        gone = _row_to_version(row)
+        gone = row_to_version(row)
         db.execute("DELETE FROM versions WHERE seq = ?", (gone.seq,))
         if gone.is_latest:
             # Replicas order by the source's creation order (they may arrive out of order).
@@ -429,7 +300,7 @@ class SqliteMetadataStore:
     def set_object_tags(
         self, bucket: str, key: str, version_id: str, tags: Mapping[str, str], at: float
     ) -> None:
-        self._update_metadata(bucket, key, version_id, "tags", _dumps(tags), at)
+        self._update_metadata(bucket, key, version_id, "tags", dumps(tags), at)
 
     def _update_metadata(
         self, bucket: str, key: str, version_id: str, column: str, value: str, at: float
@@ -443,11 +314,11 @@ class SqliteMetadataStore:
                 (value, bucket, key, version_id),
             )
             row = db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                f"SELECT {VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
                 (bucket, key, version_id),
             ).fetchone()
             if row is not None:
-                version = _row_to_version(row)
+                version = row_to_version(row)
                 self._changed(db, pending, ObjectChange(ChangeKind.PUT, version, at, metadata_only=True))
 
         self._mutate(change)
@@ -504,18 +375,18 @@ class SqliteMetadataStore:
                 "WHERE seq = ?",
                 (
                     new.acl.value,
-                    _dumps(new.tags),
-                    _dumps(new.user_meta),
-                    _dumps(new.content_headers),
+                    dumps(new.tags),
+                    dumps(new.user_meta),
+                    dumps(new.content_headers),
                     origin.seq,
                     existing["seq"],
                 ),
             )
             row = db.execute(
-                f"SELECT {_VERSION_COLUMNS} FROM versions WHERE seq = ?", (existing["seq"],)
+                f"SELECT {VERSION_COLUMNS} FROM versions WHERE seq = ?", (existing["seq"],)
             ).fetchone()
             return CommitResult(
-                version=_row_to_version(row), freed_blob_ids=[new.blob_id] if new.blob_id else []
+                version=row_to_version(row), freed_blob_ids=[new.blob_id] if new.blob_id else []
             )
         # A version replicated late (after a newer one) is kept, but does not become latest:
         # versions of a key are ordered by their creation at the source, not by arrival.
@@ -591,7 +462,7 @@ class SqliteMetadataStore:
     ) -> list[ObjectVersion]:
         lower = ">=" if inclusive else ">"
         sql = (
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND is_latest = 1 "
+            f"SELECT {VERSION_COLUMNS} FROM versions WHERE bucket = ? AND is_latest = 1 "
             f"AND is_delete_marker = 0 AND key {lower} ? AND key >= ?"
         )
         args: list[object] = [bucket, after, prefix]
@@ -600,7 +471,7 @@ class SqliteMetadataStore:
             sql += " AND key < ?"
             args.append(upper)
         rows = self._conn().execute(sql + " ORDER BY key LIMIT ?", (*args, limit)).fetchall()
-        return [_row_to_version(r) for r in rows]
+        return [row_to_version(r) for r in rows]
 
     def list_versions(
         self, bucket: str, prefix: str, after: str, limit: int, *, inclusive: bool = False
@@ -608,7 +479,7 @@ class SqliteMetadataStore:
         """Every version and delete marker with the prefix from key ``after`` on, by key and then
         newest first (replicas by their source's order)."""
         lower = ">=" if inclusive else ">"
-        sql = f"SELECT {_VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key {lower} ? AND key >= ?"
+        sql = f"SELECT {VERSION_COLUMNS} FROM versions WHERE bucket = ? AND key {lower} ? AND key >= ?"
         args: list[object] = [bucket, after, prefix]
         upper = prefix_upper_bound(prefix)
         if upper is not None:
@@ -616,21 +487,4 @@ class SqliteMetadataStore:
             args.append(upper)
         sql += " ORDER BY key, source_seq DESC, seq DESC LIMIT ?"
         rows = self._conn().execute(sql, (*args, limit)).fetchall()
-        return [_row_to_version(r) for r in rows]
-
-
-def prefix_upper_bound(prefix: str) -> str | None:
-    """The least string greater than every string that starts with ``prefix``.
-
-    Code-point order equals UTF-8 byte order, which is how SQLite compares
-    TEXT and how OSS orders keys.  None when there is no such bound.
-    """
-    chars = list(prefix)
-    while chars:
-        last = ord(chars.pop())
-        if last < 0x10FFFF:
-            nxt = last + 1
-            if 0xD800 <= nxt <= 0xDFFF:  # surrogates cannot be stored; skip past them
-                nxt = 0xE000
-            return "".join(chars) + chr(nxt)
-    return None
+        return [row_to_version(r) for r in rows]

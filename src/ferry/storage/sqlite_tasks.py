@@ -20,8 +20,8 @@ from ferry.core.replication_task import (
     backoff_seconds,
 )
 from ferry.storage.sqlite_db import SqliteDatabase
-from ferry.storage.sqlite_meta import encryption_from
 from ferry.storage.sqlite_replication import rule_from_json
+from ferry.storage.sqlite_rows import encryption_from
 
 SCHEMA = """
 CREATE INDEX IF NOT EXISTS tasks_order ON replication_tasks (historical, rtc DESC, id);

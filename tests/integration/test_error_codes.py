@@ -445,10 +445,10 @@ CASES = [
         lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>"),
     ),
     case(
-        "unserved-object-subresource-tagging",
+        "unserved-object-subresource-symlink",
         501,
         "NotImplemented",
-        lambda e, m: send(e, "GET", key=KEY, params={"tagging": ""}),
+        lambda e, m: send(e, "GET", key=KEY, params={"symlink": ""}),
     ),
 ]
 

@@ -20,6 +20,7 @@ import oss2
 import pytest
 from oss2.models import ReplicationRule
 
+from ferry.core.replication_task import BACKOFF_CAP_SECONDS
 from tests.integration.harness import FerryCluster, unique_bucket
 from tests.integration.replication_helpers import DST, SRC, listing, wait_until
 
@@ -103,15 +104,14 @@ def test_kill_source_and_destination_during_mixed_workload(lone_cluster: FerryCl
 
     assert retry(lambda: listing(src)) == model
     wait_until(lambda: retry(lambda: listing(dst)) == model, timeout=90, what="the destination to converge")
-    for key in model:
-        status = retry(lambda k=key: src.head_object(k)).headers.get("x-oss-replication-status")  # type: ignore[misc, attr-defined]
-        assert status in ("COMPLETED", "PENDING"), (key, status)
+    # A task that failed often during the kills shows FAILED until its next retry, which comes at
+    # most BACKOFF_CAP_SECONDS later: every object must end COMPLETED.
     wait_until(
         lambda: all(
             retry(lambda k=key: src.head_object(k)).headers.get("x-oss-replication-status")  # type: ignore[misc, attr-defined]
             == "COMPLETED"
             for key in model
         ),
-        timeout=30,
+        timeout=BACKOFF_CAP_SECONDS * 3,
         what="every source object to show COMPLETED",
     )

@@ -26,36 +26,64 @@ class RootAccount:
     """True the first time a key was generated (and must be shown to the operator)."""
 
 
-def _write_private(path: Path, data: dict[str, str]) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _write_tmp(path: Path, data: dict[str, str]) -> Path:
+    # A name of its own per process: region processes may start at the same moment.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def _write_private(path: Path, data: dict[str, str]) -> None:
+    os.replace(_write_tmp(path, data), path)
+
+
+def _create_once(path: Path, data: dict[str, str]) -> dict[str, str]:
+    """Store ``data`` unless another process stored its own first; return what is stored.
+
+    A hard link never replaces an existing file, so exactly one writer wins.
+    """
+    tmp = _write_tmp(path, data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    finally:
+        tmp.unlink()
+    return data
 
 
 def load_root_account(data_dir: Path, environ: dict[str, str] | None = None) -> RootAccount:
     env = dict(os.environ) if environ is None else environ
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / ROOT_FILE
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    generated = False
-    if "account_id" not in stored:
-        stored["account_id"] = str(secrets.randbelow(9 * 10**15) + 10**15)
     env_id, env_secret = env.get("OSS_ACCESS_KEY_ID"), env.get("OSS_ACCESS_KEY_SECRET")
-    if env_id and env_secret:
-        key = AccessKey(env_id, env_secret, stored["account_id"])
+    generated = False
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
     else:
-        if "access_key_id" not in stored:
-            stored["access_key_id"] = "LTAI" + secrets.token_hex(10)
-            stored["access_key_secret"] = secrets.token_urlsafe(24)
-            generated = True
-        key = AccessKey(stored["access_key_id"], stored["access_key_secret"], stored["account_id"])
-    if not path.exists() or generated:
+        candidate = {"account_id": str(secrets.randbelow(9 * 10**15) + 10**15)}
+        if not (env_id and env_secret):
+            candidate.update(_new_root_key())
+        stored = _create_once(path, candidate)
+        generated = stored is candidate and "access_key_id" in stored
+    if env_id and env_secret:
+        return RootAccount(AccessKey(env_id, env_secret, stored["account_id"]), False)
+    if "access_key_id" not in stored:
+        # The folder was first used with a key from the environment; now there is none.
+        stored = {**stored, **_new_root_key()}
         _write_private(path, stored)
+        generated = True
+    key = AccessKey(stored["access_key_id"], stored["access_key_secret"], stored["account_id"])
     return RootAccount(key, generated)
+
+
+def _new_root_key() -> dict[str, str]:
+    return {"access_key_id": "LTAI" + secrets.token_hex(10), "access_key_secret": secrets.token_urlsafe(24)}
 
 
 SERVICE_FILE = "service-account.json"
@@ -68,9 +96,9 @@ def load_service_key(data_dir: Path) -> AccessKey:
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text())
     else:
-        stored = {
+        candidate = {
             "access_key_id": "FERRYSVC" + secrets.token_hex(8),
             "access_key_secret": secrets.token_urlsafe(32),
         }
-        _write_private(path, stored)
+        stored = _create_once(path, candidate)
     return AccessKey(stored["access_key_id"], stored["access_key_secret"], SERVICE_ACCOUNT_ID)

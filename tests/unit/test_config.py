@@ -148,3 +148,27 @@ def test_generated_keys_differ_between_data_folders(tmp_path: Path) -> None:
     b = load_root_account(tmp_path / "b", {})
     assert a.key.access_key_id != b.key.access_key_id
     assert a.key.secret != b.key.secret
+
+
+def _service_key_id(data_dir: str) -> str:
+    from ferry.credentials import load_service_key
+
+    return load_service_key(Path(data_dir)).access_key_id
+
+
+def _root_key_id(data_dir: str) -> str:
+    from ferry.credentials import load_root_account
+
+    return load_root_account(Path(data_dir), environ={}).key.access_key_id
+
+
+def test_regions_starting_together_share_one_service_and_root_key(tmp_path: Path) -> None:
+    # `ferry up` starts every region at once; on a fresh folder they race to create the keys.
+    import multiprocessing
+
+    for target in (_service_key_id, _root_key_id):
+        folder = tmp_path / target.__name__
+        with multiprocessing.get_context("spawn").Pool(6) as pool:
+            ids = pool.map(target, [str(folder)] * 12)
+        assert len(set(ids)) == 1, ids
+        assert not list(folder.glob(".*.tmp"))  # no temp file left behind

@@ -63,6 +63,9 @@ class ReplicationEngine:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        released = await self._run(self._queue.release_leases)
+        if released:
+            log.info("took back %d replication task(s) leased before a restart", released)
         self._tasks = [
             asyncio.create_task(self._housekeeping(), name="replication-housekeeping"),
             asyncio.create_task(self._dispatcher(), name="replication-dispatcher"),

@@ -211,6 +211,12 @@ class SqliteTaskQueue:
             (status.value, task.bucket, task.key, task.version_id, ReplicationState.REPLICA.value),
         )
 
+    def release_leases(self) -> int:
+        """Make every leased task claimable again: called when the region's only process starts,
+        so leases held by a killed predecessor do not delay its work until they expire."""
+        with self.db.write() as db:
+            return db.execute("UPDATE replication_tasks SET lease_until = 0 WHERE lease_until > 0").rowcount
+
     def retry_failed(self, bucket: str | None = None) -> int:
         """Make every FAILED task (of one bucket, or all) due now; returns how many."""
         with self.db.write() as db:

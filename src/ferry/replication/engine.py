@@ -157,15 +157,6 @@ class ReplicationEngine:
         assert self._wakeup is not None
         self._wakeup.set()  # room for more work, and the next task of the same key may be due
 
-    async def run_until_idle(self, timeout: float = 30.0) -> None:
-        """Testing aid: wait until no task is due (bounded by ``timeout``)."""
-        deadline = self._clock.now() + timeout
-        while self._clock.now() < deadline:
-            due = await self._run(self._queue.next_due)
-            if due is None:
-                return
-            await asyncio.sleep(0.05)
-
     # --- rule life cycle and backfill -----------------------------------------
 
     async def _housekeeping(self) -> None:

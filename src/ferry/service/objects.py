@@ -154,7 +154,6 @@ class ObjectService:
         )
         # A hard link shares the bytes: blobs are never modified in place once committed.
         blob_id = self._blobs.link_copy(source.blob_id) if source.blob_id else ""
-        staged = StagedBlob(blob_id=blob_id, size=source.size, md5_hex="", crc64=int(source.crc64 or 0))
         try:
             result = self._store.commit_version(
                 NewVersion(
@@ -164,7 +163,7 @@ class ObjectService:
                     size=source.size,
                     etag=source.etag,
                     crc64=source.crc64,
-                    blob_id=staged.blob_id,
+                    blob_id=blob_id,
                     content_headers=tuple(sorted(attrs.content_headers.items())),
                     user_meta=tuple(sorted(attrs.user_meta.items())),
                     acl=acl,

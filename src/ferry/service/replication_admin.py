@@ -170,11 +170,3 @@ class ReplicationAdmin:
                 BucketName=bucket,
                 EC=VERSIONING_LOCKED_EC,
             )
-
-    # --- the destination side -------------------------------------------------
-
-    def register_incoming(self, incoming: IncomingRule) -> None:
-        self._rules.add_incoming(incoming)
-
-    def withdraw_incoming(self, incoming: IncomingRule) -> None:
-        self._rules.remove_incoming(incoming)

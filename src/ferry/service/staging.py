@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from ferry.core.errors import OssError
 from ferry.core.model import StagedBlob
 from ferry.storage.blobs import BlobStore, BlobWriter, Transform
-
-Runner = Callable[..., Awaitable[Any]]
 
 MAX_OBJECT_BYTES = 5 * 1024**3
 """OSS's limit for one PutObject (larger objects go through multipart upload)."""
@@ -44,16 +41,3 @@ def finish(writer: BlobWriter) -> StagedBlob:
     except BaseException:
         writer.abort()
         raise
-
-
-async def stage_stream(
-    blobs: BlobStore,
-    chunks: AsyncIterator[bytes],
-    run: Runner,
-    *,
-    expected_length: int | None = None,
-) -> StagedBlob:
-    """Receive a body into a blob, fsynced and renamed: staged for a metadata commit."""
-    writer = await receive_body(blobs, chunks, expected_length=expected_length)
-    staged: StagedBlob = await run(finish, writer)
-    return staged

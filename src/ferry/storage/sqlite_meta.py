@@ -68,10 +68,14 @@ class SqliteMetadataStore:
             notify()
         return result
 
-    def _changed(self, db: sqlite3.Connection, pending: Pending, change: ObjectChange) -> None:
+    def _changed(self, db: sqlite3.Connection, pending: Pending, change: ObjectChange) -> bool:
+        """Run the change hooks; True when one of them queued work (and may have marked the row)."""
+        queued = False
         for hook, on_queued in self._hooks:
             if hook(db, change):
                 pending.append(on_queued)
+                queued = True
+        return queued
 
     def close(self) -> None:
         self.db.close()
@@ -250,10 +254,10 @@ class SqliteMetadataStore:
         select = f"SELECT {VERSION_COLUMNS} FROM versions WHERE seq = ?"
         written = row_to_version(db.execute(select, (seq,)).fetchone())
         kind = ChangeKind.DELETE_MARKER if new.is_delete_marker else ChangeKind.PUT
-        self._changed(db, pending, ObjectChange(kind, written, new.created_at, replica=new.replica))
-        # Read again: a hook may have marked the version (replication PENDING).
-        row = db.execute(select, (seq,)).fetchone()
-        return CommitResult(version=row_to_version(row), freed_blob_ids=freed)
+        if self._changed(db, pending, ObjectChange(kind, written, new.created_at, replica=new.replica)):
+            # A hook that queued work marked the version (replication PENDING): read it again.
+            written = row_to_version(db.execute(select, (seq,)).fetchone())
+        return CommitResult(version=written, freed_blob_ids=freed)
 
     def delete_version(
         self, bucket: str, key: str, version_id: str, kind: ChangeKind = ChangeKind.DELETE_VERSION

@@ -239,10 +239,6 @@ class SqliteTaskQueue:
         )
         return QueueCounts(pending=int(row["n"]) - int(row["failed"]), failed=int(row["failed"]))
 
-    def next_due(self) -> float | None:
-        row = self.db.conn().execute("SELECT min(next_attempt_at) AS t FROM replication_tasks").fetchone()
-        return float(row["t"]) if row["t"] is not None else None
-
     # --- historical objects -----------------------------------------------------
 
     def take_rule(self, bucket: str, rule: ReplicationRule, now: float) -> None:

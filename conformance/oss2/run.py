@@ -118,6 +118,7 @@ def run_suite(suite: Path, files: list[str], version: str, env: dict[str, str]) 
             "-m",
             "pytest",
             "-q",
+            "--continue-on-collection-errors",
             "-p",
             "no:cacheprovider",
             "-c",

@@ -24,6 +24,7 @@ from ferry.service.objects import ObjectService
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
 from ferry.storage.blobs import DiskBlobStore
+from ferry.storage.inline_blobs import InlineBlobReader
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_meta import SqliteMetadataStore
@@ -64,10 +65,10 @@ class RegionRuntime:
         config = ferry.region(region_name)
         clock = clock or SystemClock()
         store = SqliteMetadataStore(config.data_dir / "meta.sqlite3")
-        blobs = DiskBlobStore(config.data_dir)
+        blobs = DiskBlobStore(config.data_dir, InlineBlobReader(store.db))
         rules = SqliteReplicationStore(store.db)
         # Claims and acks need no fsync: losing one to a power cut only repeats idempotent work.
-        queue = SqliteTaskQueue(SqliteDatabase(store.db.path, synchronous="NORMAL"))
+        queue = SqliteTaskQueue(SqliteDatabase(store.db.path, durable=False))
         service_key = load_service_key(ferry.data_dir)
         directory = RegionDirectory(config.name, ferry, store.get_bucket, rules, service_key)
         admin = ReplicationAdmin(
@@ -102,7 +103,7 @@ class RegionRuntime:
             kms=kms,
             service_key=service_key,
             clock=clock,
-            executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
+            executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix=f"ferry-{config.name}"),
         )
 
     def access_key(self, access_key_id: str) -> AccessKey | None:

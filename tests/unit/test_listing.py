@@ -20,7 +20,7 @@ BUCKET = "bkt"
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SqliteMetadataStore]:
-    s = SqliteMetadataStore(tmp_path / "meta.db", synchronous="OFF")
+    s = SqliteMetadataStore(tmp_path / "meta.db", durable=False)
     s.create_bucket(Bucket(name=BUCKET, owner_id="o", region="oss-cn-hangzhou", created_at=0.0))
     yield s
     s.close()
@@ -200,7 +200,7 @@ _bucket_ids = itertools.count()
 @pytest.fixture(scope="module")
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteMetadataStore]:
     """One store for every hypothesis example; each example lists its own fresh bucket."""
-    s = SqliteMetadataStore(tmp_path_factory.mktemp("listing") / "meta.db", synchronous="OFF")
+    s = SqliteMetadataStore(tmp_path_factory.mktemp("listing") / "meta.db", durable=False)
     yield s
     s.close()
 

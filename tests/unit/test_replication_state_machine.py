@@ -44,7 +44,7 @@ op = st.one_of(
 class World:
     def __init__(self, root: Path, versioning: Versioning) -> None:
         self.clock = ManualClock()
-        self.store = SqliteMetadataStore(root / "meta.sqlite3", synchronous="OFF")
+        self.store = SqliteMetadataStore(root / "meta.sqlite3", durable=False)
         self.blobs = DiskBlobStore(root)
         self.rules = SqliteReplicationStore(self.store.db)
         self.queue = SqliteTaskQueue(self.store.db)

@@ -119,6 +119,8 @@ class StagedBlob:
     size: int
     md5_hex: str
     crc64: int
+    inline: bytes | None = None
+    """The bytes themselves when the blob is inline: they commit with the version's metadata."""
 
 
 class ChangeKind(enum.StrEnum):

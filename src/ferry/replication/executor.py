@@ -40,11 +40,12 @@ class TaskExecutor:
     def _opener(self, version: ObjectVersion) -> Callable[[], BinaryIO] | None:
         if not version.blob_id:
             return None
-        path = self._blobs.path(version.blob_id)
+        blob_id = version.blob_id
         info = version.encryption
         if info is None:
-            return lambda: open(path, "rb")
-        return lambda: cast(BinaryIO, DecryptingFile(path, self._kms.data_key(info), info))
+            return lambda: self._blobs.open(blob_id)
+        data_key = self._kms.data_key(info)
+        return lambda: cast(BinaryIO, DecryptingFile(self._blobs.open(blob_id), data_key, info))
 
     def execute(self, task: ReplicationTask) -> None:
         """Raises when the destination did not take the change (the caller retries)."""

@@ -8,7 +8,7 @@ from ferry.core.model import NULL_VERSION, Bucket, ChangeKind, StagedBlob
 from ferry.replication.targets import ReplicaSource, TargetError
 from ferry.service.kms import KeyService
 from ferry.service.replicas import ReplicaAttrs, ReplicaService
-from ferry.storage.blobs import BlobStore
+from ferry.storage.blobs import BlobRef, BlobStore
 from ferry.storage.interfaces import ReplicaWrite
 
 
@@ -35,8 +35,14 @@ class LocalTarget:
         bucket = self._bucket(dest_bucket)
         version = source.version
         # A hard link: committed blobs are never modified in place, so sharing bytes is safe.
-        blob_id = self._blobs.link_copy(version.blob_id) if version.blob_id else self._empty_blob()
-        staged = StagedBlob(blob_id=blob_id, size=version.size, md5_hex="", crc64=int(version.crc64 or 0))
+        blob = self._blobs.link_copy(version.blob_id) if version.blob_id else self._empty_blob()
+        staged = StagedBlob(
+            blob_id=blob.blob_id,
+            size=version.size,
+            md5_hex="",
+            crc64=int(version.crc64 or 0),
+            inline=blob.inline,
+        )
         encryption = version.encryption
         if encryption is not None and source.encryption is not None:
             # Same bytes, same data key: only the key that wraps it changes (ReplicaKmsKeyID).
@@ -55,8 +61,9 @@ class LocalTarget:
         )
         self._replicas.put(bucket, version.key, staged, attrs, origin)
 
-    def _empty_blob(self) -> str:
-        return self._blobs.open_writer().finish().blob_id
+    def _empty_blob(self) -> BlobRef:
+        staged = self._blobs.open_writer(small=True).finish()
+        return BlobRef(staged.blob_id, staged.inline)
 
     def delete(
         self, dest_bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite

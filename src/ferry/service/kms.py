@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -120,8 +121,8 @@ def decrypt_chunks(
 class DecryptingFile:
     """A read-only file object that yields an encrypted blob's plaintext (for streaming uploads)."""
 
-    def __init__(self, path: Path, data_key: bytes, info: Encryption) -> None:
-        self._file = open(path, "rb")  # noqa: SIM115 -- closed by close(), like the file it wraps
+    def __init__(self, stored: BinaryIO, data_key: bytes, info: Encryption) -> None:
+        self._file = stored
         self._cipher = StreamCipher(data_key, bytes.fromhex(info.iv), 0)
 
     def read(self, size: int = -1) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from ferry.core.clock import Clock
@@ -26,7 +27,7 @@ from ferry.core.model import (
     Versioning,
 )
 from ferry.core.names import check_object_key
-from ferry.storage.blobs import BlobStore
+from ferry.storage.blobs import BlobRef, BlobStore
 from ferry.storage.interfaces import CommitResult, MetadataStore, NewVersion
 
 
@@ -87,12 +88,39 @@ class ObjectService:
         forbid_overwrite: bool = False,
         encryption: Encryption | None = None,
     ) -> ObjectVersion:
+        return self.submit_put(
+            bucket,
+            key,
+            staged,
+            attrs,
+            owner_id=owner_id,
+            content_md5=content_md5,
+            forbid_overwrite=forbid_overwrite,
+            encryption=encryption,
+        ).result()
+
+    def submit_put(
+        self,
+        bucket: Bucket,
+        key: str,
+        staged: StagedBlob,
+        attrs: ObjectAttrs,
+        *,
+        owner_id: str,
+        content_md5: str | None = None,
+        forbid_overwrite: bool = False,
+        encryption: Encryption | None = None,
+    ) -> Future[ObjectVersion]:
+        """Start committing a new version; the future completes once it is durable.
+
+        Raises at once when the request is invalid.  The staged bytes are freed when the
+        commit fails; the bytes of a version it replaced once it succeeds."""
         try:
             check_object_key(key)
             check_content_md5(content_md5, staged)
             if forbid_overwrite:
                 self._check_not_exists(bucket, key)
-            result = self._store.commit_version(
+            committing = self._store.submit_version(
                 NewVersion(
                     bucket=bucket.name,
                     key=key,
@@ -101,6 +129,7 @@ class ObjectService:
                     etag=etag_of(staged),
                     crc64=str(staged.crc64),
                     blob_id=staged.blob_id,
+                    inline_data=staged.inline,
                     content_headers=tuple(sorted(attrs.content_headers.items())),
                     user_meta=tuple(sorted(attrs.user_meta.items())),
                     acl=attrs.acl,
@@ -114,7 +143,22 @@ class ObjectService:
         except BaseException:
             self._blobs.delete(staged.blob_id)
             raise
-        return self._finish(result)
+        written: Future[ObjectVersion] = Future()
+
+        def settle(committed: Future[CommitResult]) -> None:
+            try:
+                result = committed.result()
+            except BaseException as error:
+                self._blobs.delete(staged.blob_id)
+                written.set_exception(error)
+                return
+            try:
+                written.set_result(self._finish(result))
+            except BaseException as error:  # the version is committed; report what went wrong
+                written.set_exception(error)
+
+        committing.add_done_callback(settle)
+        return written
 
     def _check_not_exists(self, bucket: Bucket, key: str) -> None:
         # OSS ignores x-oss-forbid-overwrite in buckets that have versioning on or suspended.
@@ -153,7 +197,7 @@ class ObjectService:
             tags=source.tags,
         )
         # A hard link shares the bytes: blobs are never modified in place once committed.
-        blob_id = self._blobs.link_copy(source.blob_id) if source.blob_id else ""
+        blob = self._blobs.link_copy(source.blob_id) if source.blob_id else BlobRef("")
         try:
             result = self._store.commit_version(
                 NewVersion(
@@ -163,7 +207,8 @@ class ObjectService:
                     size=source.size,
                     etag=source.etag,
                     crc64=source.crc64,
-                    blob_id=blob_id,
+                    blob_id=blob.blob_id,
+                    inline_data=blob.inline,
                     content_headers=tuple(sorted(attrs.content_headers.items())),
                     user_meta=tuple(sorted(attrs.user_meta.items())),
                     acl=acl,
@@ -176,7 +221,7 @@ class ObjectService:
                 target.versioning,
             )
         except BaseException:
-            self._blobs.delete(blob_id)
+            self._blobs.delete(blob.blob_id)
             raise
         return source, self._finish(result)
 

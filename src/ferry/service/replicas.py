@@ -58,6 +58,7 @@ class ReplicaService:
                     etag=attrs.etag,
                     crc64=attrs.crc64 or str(staged.crc64),
                     blob_id=staged.blob_id,
+                    inline_data=staged.inline,
                     content_headers=tuple(sorted((attrs.content_headers or {}).items())),
                     user_meta=tuple(sorted((attrs.user_meta or {}).items())),
                     acl=attrs.acl,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from ferry.core.errors import OssError
 from ferry.core.model import StagedBlob
 from ferry.storage.blobs import BlobStore, BlobWriter, Transform
+from ferry.storage.inline_blobs import INLINE_LIMIT
 
 MAX_OBJECT_BYTES = 5 * 1024**3
 """OSS's limit for one PutObject (larger objects go through multipart upload)."""
@@ -18,14 +19,21 @@ async def receive_body(
     *,
     expected_length: int | None = None,
     transform: Transform | None = None,
+    inline_ok: bool = False,
 ) -> BlobWriter:
-    """Write the chunks to a new blob (digests computed on the way); the caller finishes it."""
-    writer = blobs.open_writer(transform)
+    """Write the chunks to a new blob (digests computed on the way); the caller finishes it.
+
+    ``inline_ok``: the caller commits through the metadata store, so a body known to be
+    small may stay in memory and be stored inline with its version."""
+    small = inline_ok and expected_length is not None and expected_length <= INLINE_LIMIT
+    writer = blobs.open_writer(transform, small=small)
     try:
         async for chunk in chunks:
             writer.write(chunk)
             if writer.digests.size > MAX_OBJECT_BYTES:
                 raise OssError("EntityTooLarge")
+            if small and writer.digests.size > INLINE_LIMIT:
+                raise OssError("InvalidRequest", "The body is longer than Content-Length.")
         if expected_length is not None and writer.digests.size != expected_length:
             raise OssError("InvalidRequest", "The body is shorter than Content-Length.")
     except BaseException:

@@ -1,21 +1,25 @@
-"""Object bytes on the local disk.
+"""Object bytes: files on the local disk, or rows in the metadata database for small ones.
 
-A blob is written to a temp file, fsynced and renamed into place before any
+A disk blob is written to a temp file, fsynced and renamed into place before any
 metadata refers to it, so a crash can leave an unreferenced blob (swept later)
-but never metadata pointing at missing bytes.
+but never metadata pointing at missing bytes.  A small body may instead be kept
+in memory and committed inline with its version (:mod:`ferry.storage.inline_blobs`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from ferry.core.checksums import Digests
 from ferry.core.model import StagedBlob
+from ferry.storage.inline_blobs import InlineBlobReader, is_inline, new_inline_id
 
 READ_CHUNK = 1024 * 1024
 
@@ -25,6 +29,9 @@ Transform = Callable[[bytes | memoryview], bytes]
 
 
 class BlobWriter(Protocol):
+    is_inline: bool
+    """True when :meth:`finish` only hands over bytes held in memory (no I/O, no fsync)."""
+
     def write(self, data: bytes | memoryview) -> None: ...
     def finish(self) -> StagedBlob: ...
     def abort(self) -> None: ...
@@ -33,20 +40,75 @@ class BlobWriter(Protocol):
     def digests(self) -> Digests: ...
 
 
+@dataclass(frozen=True)
+class BlobRef:
+    """A blob to commit with a new version: its id, and its bytes when it is inline."""
+
+    blob_id: str
+    inline: bytes | None = None
+
+
 class BlobStore(Protocol):
-    def open_writer(self, transform: Transform | None = None) -> BlobWriter: ...
+    def open_writer(self, transform: Transform | None = None, *, small: bool = False) -> BlobWriter:
+        """``small``: the caller knows the body fits ``inline_blobs.INLINE_LIMIT``: it may be
+        kept inline (committed with its version rather than written to a file)."""
+        ...
+
     def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
         """Bytes ``start`` .. ``end`` (exclusive) of a blob, in chunks."""
         ...
 
-    def path(self, blob_id: str) -> Path: ...
-    def delete(self, blob_id: str) -> None: ...
-    def link_copy(self, blob_id: str) -> str:
+    def open(self, blob_id: str) -> BinaryIO:
+        """The blob's stored bytes as a file object (for streaming them elsewhere)."""
+        ...
+
+    def path(self, blob_id: str) -> Path:
+        """Where a disk blob lives (not for inline blobs)."""
+        ...
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a disk blob; inline blobs go with their version's metadata, not here."""
+        ...
+
+    def link_copy(self, blob_id: str) -> BlobRef:
         """A new blob with the same bytes (a hard link where the disk allows)."""
         ...
 
 
+class _MemoryBlobWriter:
+    """A small body kept in memory, to be committed inline with its version."""
+
+    is_inline = True
+
+    def __init__(self, transform: Transform | None) -> None:
+        self._transform = transform
+        self._buffer = bytearray()
+        self._digests = Digests()
+
+    @property
+    def digests(self) -> Digests:
+        return self._digests
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._digests.update(data)
+        self._buffer += self._transform(data) if self._transform is not None else data
+
+    def finish(self) -> StagedBlob:
+        return StagedBlob(
+            blob_id=new_inline_id(),
+            size=self._digests.size,
+            md5_hex=self._digests.md5_hex(),
+            crc64=self._digests.crc64,
+            inline=bytes(self._buffer),
+        )
+
+    def abort(self) -> None:
+        self._buffer.clear()
+
+
 class _DiskBlobWriter:
+    is_inline = False
+
     def __init__(self, store: DiskBlobStore, transform: Transform | None) -> None:
         self._store = store
         self._transform = transform
@@ -87,10 +149,12 @@ class _DiskBlobWriter:
 
 
 class DiskBlobStore:
-    """Blobs as files under ``root/blobs/<2 hex>/<id>``; temp files under ``root/tmp``."""
+    """Blobs as files under ``root/blobs/<2 hex>/<id>``; temp files under ``root/tmp``; small
+    bodies inline in the metadata database when the writer says they are small."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, inline: InlineBlobReader | None = None) -> None:
         self.root = root
+        self._inline = inline
         self.tmp_dir = root / "tmp"
         self.blob_dir = root / "blobs"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -106,10 +170,28 @@ class DiskBlobStore:
     def path(self, blob_id: str) -> Path:
         return self.blob_dir / blob_id[:2] / blob_id
 
-    def open_writer(self, transform: Transform | None = None) -> BlobWriter:
+    def open_writer(self, transform: Transform | None = None, *, small: bool = False) -> BlobWriter:
+        if small and self._inline is not None:
+            return _MemoryBlobWriter(transform)
         return _DiskBlobWriter(self, transform)
 
+    def _inline_bytes(self, blob_id: str) -> bytes:
+        if self._inline is None:
+            raise OSError(f"blob {blob_id} is inline but this store has no database")
+        return self._inline.get(blob_id)
+
+    def open(self, blob_id: str) -> BinaryIO:
+        if is_inline(blob_id):
+            return io.BytesIO(self._inline_bytes(blob_id))
+        return open(self.path(blob_id), "rb")
+
     def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
+        if is_inline(blob_id):
+            data = self._inline_bytes(blob_id)[start:end]
+            if len(data) != end - start:
+                raise OSError(f"blob {blob_id} is shorter than its metadata says")
+            yield data
+            return
         with open(self.path(blob_id), "rb", buffering=0) as f:
             f.seek(start)
             remaining = end - start
@@ -121,10 +203,12 @@ class DiskBlobStore:
                 yield chunk
 
     def delete(self, blob_id: str) -> None:
-        if blob_id:
+        if blob_id and not is_inline(blob_id):
             self.path(blob_id).unlink(missing_ok=True)
 
-    def link_copy(self, blob_id: str) -> str:
+    def link_copy(self, blob_id: str) -> BlobRef:
+        if is_inline(blob_id):
+            return BlobRef(new_inline_id(), self._inline_bytes(blob_id))
         new_id = uuid.uuid4().hex
         os.link(self.path(blob_id), self.path(new_id))
-        return new_id
+        return BlobRef(new_id)

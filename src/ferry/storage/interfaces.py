@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -81,6 +82,8 @@ class NewVersion:
     """Set only by replication, which must keep the source's version id."""
     replica: bool = False
     encryption: Encryption | None = None
+    inline_data: bytes | None = None
+    """The bytes of an inline blob (``blob_id`` is then an inline id): stored in the same commit."""
 
 
 class MetadataStore(Protocol):
@@ -109,6 +112,11 @@ class MetadataStore(Protocol):
         ...
 
     def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult: ...
+    def submit_version(self, new: NewVersion, versioning: Versioning) -> Future[CommitResult]:
+        """:meth:`commit_version` without waiting: the future completes once the commit is
+        durable (so an event loop can await it without a thread of its own)."""
+        ...
+
     def delete_version(
         self, bucket: str, key: str, version_id: str, kind: ChangeKind = ChangeKind.DELETE_VERSION
     ) -> CommitResult | None:

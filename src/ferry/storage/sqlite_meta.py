@@ -8,7 +8,9 @@ another writer.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,6 +26,8 @@ from ferry.core.model import (
     ReplicationState,
     Versioning,
 )
+from ferry.storage.inline_blobs import SCHEMA as INLINE_SCHEMA
+from ferry.storage.inline_blobs import is_inline
 from ferry.storage.interfaces import (
     AccessKey,
     BucketStats,
@@ -43,30 +47,51 @@ from ferry.storage.sqlite_rows import (
     row_to_bucket,
     row_to_version,
 )
+from ferry.storage.sqlite_writer import GroupWriter
 
 T = TypeVar("T")
 Pending = list[Callable[[], None]]
 
 
 class SqliteMetadataStore:
-    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
-        self.db = SqliteDatabase(path, synchronous=synchronous)
-        self.db.executescript(SCHEMA)
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        self.db = SqliteDatabase(path, durable=durable)
+        self.db.executescript(SCHEMA + INLINE_SCHEMA)
         self._conn = self.db.conn
         self._write = self.db.write
         self._hooks: list[tuple[ChangeHook, Callable[[], None]]] = []
+        self._writer: GroupWriter | None = None
+        # Every request reads its bucket; buckets change only through this store's methods
+        # below (each drops its entry), so the cache never outlives a change.
+        self._buckets: dict[str, Bucket] = {}
+        self._writer_lock = threading.Lock()
 
     def add_change_hook(self, hook: ChangeHook, on_queued: Callable[[], None]) -> None:
         self._hooks.append((hook, on_queued))
 
-    def _mutate(self, fn: Callable[[sqlite3.Connection, Pending], T]) -> T:
-        """Run ``fn`` in a write transaction; wake whoever it queued work for after the commit."""
+    def _group_writer(self) -> GroupWriter:
+        if self._writer is None:
+            with self._writer_lock:
+                if self._writer is None:
+                    self._writer = GroupWriter(self.db)
+        return self._writer
+
+    def _submit(self, fn: Callable[[sqlite3.Connection, Pending], T]) -> Future[T]:
+        """Run ``fn`` in a (grouped) write transaction; once it is durable, wake whoever it
+        queued work for, then complete the future."""
         pending: Pending = []
-        with self._write() as db:
-            result = fn(db, pending)
-        for notify in dict.fromkeys(pending):
-            notify()
-        return result
+
+        def work(db: sqlite3.Connection) -> T:
+            return fn(db, pending)
+
+        def after(_: T) -> None:
+            for notify in dict.fromkeys(pending):
+                notify()
+
+        return self._group_writer().submit(work, after)
+
+    def _mutate(self, fn: Callable[[sqlite3.Connection, Pending], T]) -> T:
+        return self._submit(fn).result()
 
     def _changed(self, db: sqlite3.Connection, pending: Pending, change: ObjectChange) -> bool:
         """Run the change hooks; True when one of them queued work (and may have marked the row)."""
@@ -78,6 +103,9 @@ class SqliteMetadataStore:
         return queued
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         self.db.close()
 
     # --- access keys --------------------------------------------------------
@@ -120,10 +148,17 @@ class SqliteMetadataStore:
                     bucket.data_redundancy,
                 ),
             )
+        self._buckets.pop(bucket.name, None)
 
     def get_bucket(self, name: str) -> Bucket | None:
+        cached = self._buckets.get(name)
+        if cached is not None:
+            return cached
         row = self._conn().execute("SELECT * FROM buckets WHERE name = ?", (name,)).fetchone()
-        return row_to_bucket(row) if row else None
+        if row is None:
+            return None
+        bucket = self._buckets[name] = row_to_bucket(row)
+        return bucket
 
     def list_buckets(self, owner_id: str, prefix: str, marker: str, limit: int) -> list[Bucket]:
         rows = (
@@ -142,14 +177,17 @@ class SqliteMetadataStore:
             if db.execute("SELECT 1 FROM versions WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 raise OssError("BucketNotEmpty", BucketName=name)
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+        self._buckets.pop(name, None)
 
     def set_bucket_acl(self, name: str, acl: BucketAcl) -> None:
         with self._write() as db:
             db.execute("UPDATE buckets SET acl = ? WHERE name = ?", (acl.value, name))
+        self._buckets.pop(name, None)
 
     def set_bucket_versioning(self, name: str, versioning: Versioning) -> None:
         with self._write() as db:
             db.execute("UPDATE buckets SET versioning = ? WHERE name = ?", (versioning.value, name))
+        self._buckets.pop(name, None)
 
     def bucket_stats(self, name: str) -> BucketStats:
         row = (
@@ -185,7 +223,10 @@ class SqliteMetadataStore:
         return row_to_version(row) if row else None
 
     def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult:
-        return self._mutate(lambda db, pending: self._commit_version(db, pending, new, versioning))
+        return self.submit_version(new, versioning).result()
+
+    def submit_version(self, new: NewVersion, versioning: Versioning) -> Future[CommitResult]:
+        return self._submit(lambda db, pending: self._commit_version(db, pending, new, versioning))
 
     def _commit_version(
         self,
@@ -212,8 +253,8 @@ class SqliteMetadataStore:
             (new.bucket, new.key, version_id),
         ).fetchone()
         if replaced is not None:
-            if replaced["blob_id"] and replaced["blob_id"] != new.blob_id:
-                freed.append(replaced["blob_id"])
+            if replaced["blob_id"] != new.blob_id:
+                freed += _release_blob(db, replaced["blob_id"])
             db.execute(
                 "DELETE FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
                 (new.bucket, new.key, version_id),
@@ -223,6 +264,9 @@ class SqliteMetadataStore:
                 "UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
                 (new.bucket, new.key),
             )
+        if new.inline_data is not None:
+            insert = "INSERT INTO inline_blobs (blob_id, data) VALUES (?, ?)"
+            db.execute(insert, (new.blob_id, new.inline_data))
         cur = db.execute(
             f"INSERT INTO versions ({VERSION_COLUMNS.removeprefix('seq, ')}, source_seq, meta_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -296,7 +340,7 @@ class SqliteMetadataStore:
         self._changed(
             db, pending, ObjectChange(kind, gone, at if at is not None else gone.created_at, replica)
         )
-        return CommitResult(version=gone, freed_blob_ids=[gone.blob_id] if gone.blob_id else [])
+        return CommitResult(version=gone, freed_blob_ids=_release_blob(db, gone.blob_id))
 
     def set_object_acl(self, bucket: str, key: str, version_id: str, acl: ObjectAcl, at: float) -> None:
         self._update_metadata(bucket, key, version_id, "acl", acl.value, at)
@@ -389,9 +433,9 @@ class SqliteMetadataStore:
             row = db.execute(
                 f"SELECT {VERSION_COLUMNS} FROM versions WHERE seq = ?", (existing["seq"],)
             ).fetchone()
-            return CommitResult(
-                version=row_to_version(row), freed_blob_ids=[new.blob_id] if new.blob_id else []
-            )
+            # The bytes sent along are not needed (an inline blob was never stored).
+            unused = [] if not new.blob_id or is_inline(new.blob_id) else [new.blob_id]
+            return CommitResult(version=row_to_version(row), freed_blob_ids=unused)
         # A version replicated late (after a newer one) is kept, but does not become latest:
         # versions of a key are ordered by their creation at the source, not by arrival.
         latest = origin.version_seq > self._newest_source_seq(db, new.bucket, new.key)
@@ -492,3 +536,14 @@ class SqliteMetadataStore:
         sql += " ORDER BY key, source_seq DESC, seq DESC LIMIT ?"
         rows = self._conn().execute(sql, (*args, limit)).fetchall()
         return [row_to_version(r) for r in rows]
+
+
+def _release_blob(db: sqlite3.Connection, blob_id: str) -> list[str]:
+    """A blob no version refers to any more: an inline one goes now, in this transaction;
+    a disk blob is returned for the caller to delete after the commit."""
+    if not blob_id:
+        return []
+    if is_inline(blob_id):
+        db.execute("DELETE FROM inline_blobs WHERE blob_id = ?", (blob_id,))
+        return []
+    return [blob_id]

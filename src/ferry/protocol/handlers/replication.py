@@ -103,7 +103,7 @@ async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
         attrs = replace(attrs, encryption=encryption)
         transform = encryptor(data_key, encryption)
     writer = await receive_body(
-        rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx), transform=transform
+        rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx), transform=transform, inline_ok=True
     )
     key = object_key(ctx)
     applied = await ctx.run(lambda: rt.replicas.put(bucket, key, finish(writer), attrs, origin))

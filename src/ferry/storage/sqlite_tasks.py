@@ -192,8 +192,9 @@ class SqliteTaskQueue:
                 self._refresh_status(db, task)
 
     def _refresh_status(self, db: sqlite3.Connection, task: ReplicationTask) -> None:
-        if task.kind in (ChangeKind.DELETE, ChangeKind.DELETE_VERSION):
-            return
+        # Deletes too: in an unversioned bucket a later PUT of the key has the same version id
+        # ("null"), and its status counts this task while it is left (a FAILED delete would
+        # otherwise leave the new object FAILED for good once the delete finally went through).
         left = db.execute(
             "SELECT count(*) AS n, sum(state = 'failed') AS failed FROM replication_tasks "
             "WHERE bucket = ? AND key = ? AND version_id = ?",

@@ -22,11 +22,9 @@ log = logging.getLogger("ferry")
 
 
 def build_app(config: FerryConfig, region: str) -> FerryApp:
-    runtime = RegionRuntime.build(config, region)
-    root = load_root_account(config.data_dir)
-    runtime.store.put_access_key(root.key)
-    runtime.store.put_access_key(runtime.service_key)
-    return FerryApp(runtime)
+    # The root and service keys come from their files (see credentials.py); RAM users' keys
+    # from the IAM tables, sealed.  No secret is written to the database in plain text.
+    return FerryApp(RegionRuntime.build(config, region))
 
 
 def serve_region(config: FerryConfig, region: str, log_level: str = "warning") -> None:

@@ -125,7 +125,7 @@ def test_plain_params_next_to_a_subresource_keep_the_subresource_route() -> None
         ("PUT", "b", None, "cors"),
         ("GET", "b", None, "lifecycle"),
         ("PUT", "b", None, "lifecycle"),
-        ("GET", "b", None, "policy"),
+        ("GET", "b", None, "website"),
         ("GET", "b", None, "tagging"),
         ("GET", "b", "k", "symlink"),
         ("PUT", "b", "k", "symlink"),

@@ -50,7 +50,7 @@ class AuthResult:
     """None for an anonymous request."""
     scheme: Scheme
     security_token: str | None
-    """The STS token the client sent, if any; not validated here yet."""
+    """The STS token the client sent, if any (the key lookup validates it)."""
     region: str | None
     """The region of a V4 credential scope, verbatim; None for V1 and anonymous."""
 
@@ -316,6 +316,11 @@ def _secret_for(access_key_id: str, lookup_secret: Callable[[str], str | None]) 
     if secret is None:
         raise OssError("InvalidAccessKeyId", OSSAccessKeyId=access_key_id)
     return secret
+
+
+def security_token_of(req: SignableRequest) -> str | None:
+    """The STS security token a request carries (header, or query of a presigned URL), if any."""
+    return _security_token(req)
 
 
 def _security_token(req: SignableRequest) -> str | None:

@@ -72,4 +72,4 @@ async def the_bucket(ctx: RequestContext, rt: RegionRuntime) -> Bucket:
     """The request's bucket: as admitted when the request came in, else looked up now."""
     if ctx.bucket_record is not None and ctx.bucket_record.name == ctx.bucket:
         return ctx.bucket_record
-    return await the_bucket(ctx, rt)
+    return await ctx.run(rt.buckets.require, bucket_name(ctx))

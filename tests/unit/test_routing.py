@@ -51,6 +51,10 @@ ROUTING_TABLE = [
     ("PUT", "b", None, "rtc", NO_HEADERS, Op.PutBucketRtc),
     ("GET", "b", None, "replicationLocation", NO_HEADERS, Op.GetBucketReplicationLocation),
     ("GET", "b", None, "replicationProgress&rule-id=x", NO_HEADERS, Op.GetBucketReplicationProgress),
+    ("PUT", "b", None, "policy", NO_HEADERS, Op.PutBucketPolicy),
+    ("GET", "b", None, "policy", NO_HEADERS, Op.GetBucketPolicy),
+    ("DELETE", "b", None, "policy", NO_HEADERS, Op.DeleteBucketPolicy),
+    ("POST", "b", None, "x-ferry-replication-role", NO_HEADERS, Op.FerryCheckReplicationRole),
     ("GET", "b", None, "", NO_HEADERS, Op.ListObjects),
     ("GET", "b", None, "list-type=2", NO_HEADERS, Op.ListObjects),
     (

@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from ferry.config import FerryConfig
-from ferry.credentials import load_root_account, load_service_key
+from ferry.credentials import load_iam_master_key, load_root_account, load_service_key
 from ferry.protocol.app import FerryApp
 from ferry.region import RegionRuntime
 from ferry.storage.interfaces import AccessKey
@@ -63,6 +63,7 @@ def run_all(config: FerryConfig, config_path: Path | None, log_level: str) -> in
     """Start one process per region and keep them until Ctrl-C; returns an exit code."""
     root = load_root_account(config.data_dir)
     load_service_key(config.data_dir)  # shared by the regions: make it before they start
+    load_iam_master_key(config.data_dir)  # likewise
     print_root_key(root.key, root.generated, config.data_dir)
     children: dict[str, subprocess.Popen[bytes]] = {}
     for region in config.regions:

@@ -16,7 +16,7 @@ import base64
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,7 +38,7 @@ EXPIRED_TOKEN_EC = "0002-00000007"
 @dataclass(frozen=True)
 class SessionGrant:
     access_key_id: str
-    secret: str
+    secret: str = field(repr=False)
     account_id: str
     role: str
     role_id: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 
@@ -39,13 +39,13 @@ class BootstrapKey:
     """A key that lives outside the IAM tables: the default account's owner key, the service key."""
 
     access_key_id: str
-    secret: str
+    secret: str = field(repr=False)
     account_id: str
 
 
 @dataclass(frozen=True)
 class Credential:
-    secret: str
+    secret: str = field(repr=False)
     principal: Principal
 
 

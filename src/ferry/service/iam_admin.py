@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from ferry.core.errors import OssError
@@ -47,7 +47,7 @@ R = TypeVar("R")
 @dataclass(frozen=True)
 class NewKey:
     access_key_id: str
-    secret: str
+    secret: str = field(repr=False)
     account_id: str
     user_name: str | None
 

@@ -13,7 +13,7 @@ import functools
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ferry.core.errors import OssError
 from ferry.core.identity import Principal, ReplicaActor
@@ -40,7 +40,7 @@ DEFAULT_REFRESH_SECONDS = 0.25
 class Resolved:
     """A known access key: the secret to check the signature with, and who it stands for."""
 
-    secret: str
+    secret: str = field(repr=False)
     caller: Caller
 
 

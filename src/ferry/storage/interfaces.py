@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ferry.core.encryption import Encryption
@@ -39,7 +39,7 @@ class ReplicaWrite:
 @dataclass(frozen=True)
 class AccessKey:
     access_key_id: str
-    secret: str
+    secret: str = field(repr=False)
     account_id: str
 
 

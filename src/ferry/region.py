@@ -68,8 +68,10 @@ class RegionRuntime:
         queue = SqliteTaskQueue(SqliteDatabase(store.db.path, synchronous="NORMAL"))
         service_key = load_service_key(ferry.data_dir)
         root = load_root_account(ferry.data_dir).key
+        iam_store = SqliteIamStore(store.db)
+        iam_store.purge_plaintext_keys([root.access_key_id, service_key.access_key_id])
         iam = IamDirectory(
-            SqliteIamStore(store.db),
+            iam_store,
             load_iam_master_key(ferry.data_dir),
             bootstrap=[
                 BootstrapKey(root.access_key_id, root.secret, root.account_id),

@@ -28,8 +28,10 @@ from ferry.iam.records import (
 from ferry.iam.view import BootstrapKey
 from ferry.service.iam_admin import IamAdmin, default_trust_policy
 from ferry.service.iam_directory import IamDirectory
+from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_iam import SqliteIamStore
+from ferry.storage.sqlite_meta import SqliteMetadataStore
 
 MASTER = b"m" * 32
 ACCOUNT = "1000000000000001"
@@ -235,3 +237,12 @@ def test_assume_role_checks_trust_duration_and_session_policy(tmp_path: Path) ->
         )
     assert bad.value.code == "InvalidPolicyDocument"
     assert "oss.aliyuncs.com" in default_trust_policy(ACCOUNT)
+
+
+def test_plaintext_copies_of_bootstrap_keys_are_purged(tmp_path: Path) -> None:
+    meta = SqliteMetadataStore(tmp_path / "meta.sqlite3")
+    meta.put_access_key(AccessKey("LTAIroot", "plain-secret", ACCOUNT))  # as earlier versions did
+    meta.put_access_key(AccessKey("LTAIother", "kept", ACCOUNT))
+    SqliteIamStore(meta.db).purge_plaintext_keys(["LTAIroot", "FERRYSVCx"])
+    assert meta.get_access_key("LTAIroot") is None
+    assert meta.get_access_key("LTAIother") is not None

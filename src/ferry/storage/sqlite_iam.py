@@ -282,6 +282,18 @@ class SqliteIamStore:
             )
         )
 
+    def purge_plaintext_keys(self, access_key_ids: list[str]) -> None:
+        """Remove the copies of the root and service keys that earlier versions wrote in plain
+        text into the metadata store's ``access_keys`` table (nothing reads them any more)."""
+        conn = self.db.conn()
+        if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_keys'"
+        ).fetchone():
+            with self.db.write() as c:
+                c.executemany(
+                    "DELETE FROM access_keys WHERE access_key_id = ?", [(k,) for k in access_key_ids]
+                )
+
     # --- bucket policies (this region's buckets only) --------------------------------------
 
     def put_bucket_policy(self, policy: BucketPolicyRecord) -> None:

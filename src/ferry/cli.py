@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ferry import replication_cli
+from ferry import iam_cli, replication_cli
 from ferry.config import DEFAULT_CONFIG, ConfigError, FerryConfig, load_config
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 
 replication_app = replication_cli.app
 app.add_typer(replication_app, name="replication")
+app.add_typer(iam_cli.app, name="iam")
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: built-in).")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Override the config's data_dir.")]

@@ -7,6 +7,7 @@ generated once, saved with mode 0600 in the data folder and printed once.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -102,3 +103,27 @@ def load_service_key(data_dir: Path) -> AccessKey:
         }
         stored = _create_once(path, candidate)
     return AccessKey(stored["access_key_id"], stored["access_key_secret"], SERVICE_ACCOUNT_ID)
+
+
+IAM_KEY_FILE = "iam-master-key.json"
+
+
+def load_iam_master_key(data_dir: Path) -> bytes:
+    """The key that seals access-key secrets at rest and STS tokens, shared by the regions of one
+    data folder (generated once, mode 0600, never stored in a database)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / IAM_KEY_FILE
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+    else:
+        stored = _create_once(path, {"master_key": base64.b64encode(secrets.token_bytes(32)).decode()})
+    return base64.b64decode(stored["master_key"])
+
+
+def root_account_id(data_dir: Path) -> str | None:
+    """The default account's ID if ``ferry up`` has set it up already (never creates it)."""
+    path = data_dir / ROOT_FILE
+    if not path.exists():
+        return None
+    stored: dict[str, str] = json.loads(path.read_text())
+    return stored["account_id"]

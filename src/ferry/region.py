@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ferry.client.oss_client import ConnectionPool, OssClient
 from ferry.client.replica_target import RemoteTarget
 from ferry.config import FerryConfig, RegionConfig
 from ferry.core.clock import Clock, SystemClock
+from ferry.core.identity import ReplicaActor
 from ferry.core.replication_rules import ReplicationRule
-from ferry.credentials import load_service_key
+from ferry.credentials import load_iam_master_key, load_root_account, load_service_key
+from ferry.iam.authorizer import RequestScope, service_scope
+from ferry.iam.records import DEFAULT_ACCOUNT_NAME
+from ferry.iam.view import BootstrapKey
+from ferry.replication.acting_target import ActingTarget
 from ferry.replication.directory import RegionDirectory
 from ferry.replication.engine import ReplicationEngine
 from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
-from ferry.replication.targets import ReplicationTarget
+from ferry.replication.targets import ReplicationTarget, TargetError
 from ferry.service.buckets import BucketService
+from ferry.service.iam_directory import IamDirectory
 from ferry.service.kms import KeyService
 from ferry.service.objects import ObjectService
 from ferry.service.replicas import ReplicaService
@@ -27,18 +33,10 @@ from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.inline_blobs import InlineBlobReader
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_db import SqliteDatabase
+from ferry.storage.sqlite_iam import SqliteIamStore
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
-
-_KEY_CACHE_SECONDS = 5.0
-"""How long a looked-up key is trusted before the store is asked again (revocation delay)."""
-
-
-@dataclass
-class _CachedKey:
-    key: AccessKey | None
-    until: float
 
 
 @dataclass
@@ -56,9 +54,9 @@ class RegionRuntime:
     engine: ReplicationEngine
     kms: KeyService
     service_key: AccessKey
+    iam: IamDirectory
     clock: Clock
     executor: ThreadPoolExecutor
-    _keys: dict[str, _CachedKey] = field(default_factory=dict)
 
     @classmethod
     def build(cls, ferry: FerryConfig, region_name: str, clock: Clock | None = None) -> RegionRuntime:
@@ -70,7 +68,32 @@ class RegionRuntime:
         # Claims and acks need no fsync: losing one to a power cut only repeats idempotent work.
         queue = SqliteTaskQueue(SqliteDatabase(store.db.path, durable=False))
         service_key = load_service_key(ferry.data_dir)
-        directory = RegionDirectory(config.name, ferry, store.get_bucket, rules, service_key)
+        root = load_root_account(ferry.data_dir).key
+        iam_store = SqliteIamStore(store.db)
+        iam_store.purge_plaintext_keys([root.access_key_id, service_key.access_key_id])
+        iam = IamDirectory(
+            iam_store,
+            load_iam_master_key(ferry.data_dir),
+            bootstrap=[
+                BootstrapKey(root.access_key_id, root.secret, root.account_id),
+                BootstrapKey(service_key.access_key_id, service_key.secret, service_key.account_id),
+            ],
+        )
+        iam.ensure_account(root.account_id, DEFAULT_ACCOUNT_NAME, clock.now())
+
+        def replication_scope() -> RequestScope:
+            return service_scope(config.name, clock.now())
+
+        directory = RegionDirectory(
+            config.name,
+            ferry,
+            store.get_bucket,
+            rules,
+            service_key,
+            role_check=lambda actor, bucket, keys: iam.replica_may_write(
+                actor, bucket, keys, replication_scope()
+            ),
+        )
         admin = ReplicationAdmin(
             config.name, ferry.catalog(), rules, directory, DurableProgress(rules, clock), clock
         )
@@ -79,11 +102,28 @@ class RegionRuntime:
         local = LocalTarget(store.get_bucket, blobs, replicas, kms)
         connections = ConnectionPool()
 
+        def actor_for(rule: ReplicationRule) -> Callable[[str], ReplicaActor]:
+            def actor(source_bucket: str) -> ReplicaActor:
+                bucket = store.get_bucket(source_bucket)
+                if bucket is None:
+                    raise TargetError(f"NoSuchBucket: the source bucket {source_bucket} is gone")
+                return ReplicaActor(bucket.owner_id, rule.sync_role)
+
+            return actor
+
         def target_for(rule: ReplicationRule) -> ReplicationTarget:
             if rule.dest_location == config.name:
-                return local
+                return ActingTarget(
+                    local,
+                    actor_for(rule),
+                    store.get_bucket,
+                    lambda actor, op, bucket, key: iam.authorize_replica(
+                        actor, op, bucket, key, replication_scope()
+                    ),
+                )
             dest = ferry.region(rule.dest_location)
-            return RemoteTarget(OssClient(dest.endpoint, service_key, dest.name, pool=connections))
+            client = OssClient(dest.endpoint, service_key, dest.name, pool=connections)
+            return RemoteTarget(client, actor_for(rule))
 
         executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
         engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
@@ -102,21 +142,10 @@ class RegionRuntime:
             engine=engine,
             kms=kms,
             service_key=service_key,
+            iam=iam,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix=f"ferry-{config.name}"),
         )
-
-    def access_key(self, access_key_id: str) -> AccessKey | None:
-        now = time.monotonic()
-        cached = self._keys.get(access_key_id)
-        if cached is None or cached.until < now:
-            cached = _CachedKey(self.store.get_access_key(access_key_id), now + _KEY_CACHE_SECONDS)
-            self._keys[access_key_id] = cached
-        return cached.key
-
-    def secret_of(self, access_key_id: str) -> str | None:
-        key = self.access_key(access_key_id)
-        return key.secret if key else None
 
     async def start(self) -> None:
         """Start background work (replication workers) once the server is up."""

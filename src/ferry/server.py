@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from ferry.config import FerryConfig
-from ferry.credentials import load_root_account, load_service_key
+from ferry.credentials import load_iam_master_key, load_root_account, load_service_key
 from ferry.protocol.app import FerryApp
 from ferry.region import RegionRuntime
 from ferry.storage.interfaces import AccessKey
@@ -22,11 +22,9 @@ log = logging.getLogger("ferry")
 
 
 def build_app(config: FerryConfig, region: str) -> FerryApp:
-    runtime = RegionRuntime.build(config, region)
-    root = load_root_account(config.data_dir)
-    runtime.store.put_access_key(root.key)
-    runtime.store.put_access_key(runtime.service_key)
-    return FerryApp(runtime)
+    # The root and service keys come from their files (see credentials.py); RAM users' keys
+    # from the IAM tables, sealed.  No secret is written to the database in plain text.
+    return FerryApp(RegionRuntime.build(config, region))
 
 
 def serve_region(config: FerryConfig, region: str, log_level: str = "warning") -> None:
@@ -65,6 +63,7 @@ def run_all(config: FerryConfig, config_path: Path | None, log_level: str) -> in
     """Start one process per region and keep them until Ctrl-C; returns an exit code."""
     root = load_root_account(config.data_dir)
     load_service_key(config.data_dir)  # shared by the regions: make it before they start
+    load_iam_master_key(config.data_dir)  # likewise
     print_root_key(root.key, root.generated, config.data_dir)
     children: dict[str, subprocess.Popen[bytes]] = {}
     for region in config.regions:

@@ -728,3 +728,14 @@ def test_property_sdk_signed_requests_verify(key: str, params: dict[str, str]) -
         url = v2_signed(signer, "GET", key, params=params, query_auth=True)
         assert accepted(url).access_key_id == AK
         rejected(replace(url, key=key + "x"), "SignatureDoesNotMatch")
+
+
+def test_sign_v4_signs_additional_headers_so_they_cannot_be_changed() -> None:
+    now = time.time()
+    headers = {"x-ferry-replica-account": "123", "x-ferry-replica-role": "sync"}
+    added = sign_v4("PUT", BUCKET, "k", [], headers, AK, SK, REGION, now, additional_headers=list(headers))
+    assert "AdditionalHeaders=x-ferry-replica-account;x-ferry-replica-role," in added["Authorization"]
+    wire = {k.lower(): v for k, v in (headers | added).items()}
+    req = SignableRequest("PUT", BUCKET, "k", (), wire)
+    assert accepted(req, now).access_key_id == AK
+    rejected(with_header(req, "x-ferry-replica-role", "other"), "SignatureDoesNotMatch", now)

@@ -107,6 +107,8 @@ class OssClient:
                 self._key.secret,
                 self._region,
                 time.time(),
+                # Ferry's own headers (replica order, origin, account and role) are signed too.
+                additional_headers=[name for name in all_headers if name.startswith("x-ferry-")],
             )
         )
         path = "/" + quote(bucket, safe="") + "/" + (quote(key, safe="/") if key else "")

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ferry.client.oss_client import ClientResponse, OssClient, RemoteUnavailable
 from ferry.core.encryption import SseAlgorithm
+from ferry.core.identity import ReplicaActor
 from ferry.core.model import NULL_VERSION, ChangeKind
 from ferry.protocol import replica_wire
+from ferry.replication.acting_target import source_bucket_of
 from ferry.replication.targets import ReplicaSource, TargetError
 from ferry.storage.interfaces import ReplicaWrite
 
 
 class RemoteTarget:
-    def __init__(self, client: OssClient) -> None:
+    def __init__(self, client: OssClient, actor_of: Callable[[str], ReplicaActor]) -> None:
         self._client = client
+        self._actor_of = actor_of
+        """Whom the write is for (the source bucket's account and the rule's SyncRole): the
+        destination region authorizes the write with it when it crosses accounts."""
+
+    def _actor_headers(self, origin: ReplicaWrite) -> dict[str, str]:
+        return replica_wire.actor_headers(self._actor_of(source_bucket_of(origin)))
 
     def put(self, dest_bucket: str, source: ReplicaSource, origin: ReplicaWrite) -> None:
         version = source.version
         headers = replica_wire.put_headers(version, origin, versioned=version.version_id != NULL_VERSION)
+        headers.update(self._actor_headers(origin))
         if source.encryption is not None:
             algorithm, key_id = source.encryption
             headers["x-oss-server-side-encryption"] = algorithm.value
@@ -45,6 +56,7 @@ class RemoteTarget:
         headers = replica_wire.delete_headers(
             kind, None if version_id == NULL_VERSION else version_id, origin
         )
+        headers.update(self._actor_headers(origin))
         try:
             response = self._client.request("DELETE", dest_bucket, key, headers=headers)
         except RemoteUnavailable as exc:

@@ -48,6 +48,11 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     ),
     "InvalidSecurityToken": ErrorSpec(403, "The security token you provided is invalid."),
     "SecurityTokenExpired": ErrorSpec(403, "The security token you provided has expired."),
+    # --- policies and RAM administration --------------------------------
+    "InvalidPolicyDocument": ErrorSpec(400, "The policy document is not valid."),
+    "NoSuchBucketPolicy": ErrorSpec(404, "The bucket policy does not exist."),
+    "EntityAlreadyExists": ErrorSpec(409, "The specified RAM entity already exists."),
+    "EntityNotExist": ErrorSpec(404, "The specified RAM entity does not exist."),
     # --- buckets -------------------------------------------------------
     "NoSuchBucket": ErrorSpec(404, "The specified bucket does not exist."),
     "BucketAlreadyExists": ErrorSpec(409, "The requested bucket name is not available."),

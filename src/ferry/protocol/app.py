@@ -16,17 +16,15 @@ from email.utils import formatdate
 from typing import Any
 
 from ferry.core.errors import OssError
-from ferry.core.identity import ANONYMOUS, Principal
-from ferry.core.model import Bucket, ObjectAcl
-from ferry.core.operations import Access, Level, Operation
-from ferry.iam.authorizer import authorize
+from ferry.core.operations import Operation
 from ferry.protocol.addressing import resolve
-from ferry.protocol.auth import authenticate
+from ferry.protocol.admission import Admission, Connection
 from ferry.protocol.documents import error_document
 from ferry.protocol.handlers import HANDLERS
 from ferry.protocol.http import RequestContext, Response
 from ferry.protocol.routing import route
 from ferry.protocol.signable import SignableRequest
+from ferry.protocol.xmlcodec import MAX_XML_BYTES
 from ferry.region import RegionRuntime
 
 log = logging.getLogger("ferry.http")
@@ -66,6 +64,7 @@ class FerryApp:
     def __init__(self, runtime: RegionRuntime) -> None:
         self.rt = runtime
         self.host_id = runtime.config.endpoint_host
+        self.admission = Admission(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -106,9 +105,18 @@ class FerryApp:
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
         signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
-        # On the loop, no thread hop: keys and buckets are cached in memory, and what is left
-        # (an HMAC, an object ACL read for anonymous callers) costs less than a hop would.
-        principal, bucket = self._admit(signable, op, query.get("versionId"))
+        client = scope.get("client")
+        connection = Connection(client[0] if client else None, scope.get("scheme") == "https")
+        body = None
+        if op is Operation.DeleteMultipleObjects:
+            # Its keys are authorized one by one before the handler runs; the handler reads
+            # the same bytes again.
+            body = await _read_xml_body(receive)
+            receive = _replay(body)
+        # On the loop, no thread hop: keys, buckets and IAM records are cached in memory, and
+        # what is left (an HMAC, a policy evaluation, an object ACL read for anonymous callers)
+        # costs less than a hop would.
+        principal, bucket = self.admission.admit(signable, op, query, connection, body)
         ctx = RequestContext(
             method=method,
             bucket=target.bucket,
@@ -123,37 +131,6 @@ class FerryApp:
             bucket_record=bucket,
         )
         return await HANDLERS[op](ctx, self.rt)
-
-    def _admit(
-        self, signable: SignableRequest, op: Operation, version_id: str | None
-    ) -> tuple[Principal, Bucket | None]:
-        """Authenticate, find the bucket, authorize."""
-        result = authenticate(signable, self.rt.secret_of, self.rt.clock.now())
-        principal = ANONYMOUS
-        if result.access_key_id is not None:
-            key = self.rt.access_key(result.access_key_id)
-            assert key is not None  # authenticate() found its secret a moment ago
-            principal = Principal(account_id=key.account_id, access_key_id=key.access_key_id)
-        if op.level is Level.SERVICE or op is Operation.PutBucket or op.access is Access.SERVICE:
-            authorize(op, principal, None)
-            # Region-to-region object calls find their bucket here too (None: the handler says so).
-            found = (
-                self.rt.buckets.find(signable.bucket)
-                if op.level is Level.OBJECT and signable.bucket
-                else None
-            )
-            return principal, found
-        assert signable.bucket is not None
-        bucket = self.rt.buckets.require(signable.bucket)
-        object_acl = None
-        if op.level is Level.OBJECT and principal.anonymous and signable.key is not None:
-            key_name = signable.key
-
-            def object_acl() -> ObjectAcl | None:
-                return self.rt.objects.acl_of(bucket, key_name, version_id)
-
-        authorize(op, principal, bucket, object_acl)
-        return principal, bucket
 
     async def _send(self, send: Send, response: Response, request_id: str, method: str) -> None:
         headers: list[tuple[bytes, bytes]] = [
@@ -200,6 +177,36 @@ def _http_date_now() -> bytes:
     if _date[0] != now:
         _date = (now, formatdate(now, usegmt=True).encode())
     return _date[1]
+
+
+async def _read_xml_body(receive: Receive) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise OssError("InvalidRequest", "The client closed the connection mid-body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_XML_BYTES:
+            raise OssError("EntityTooLarge", "The request body is too large for this operation.")
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def _replay(body: bytes) -> Receive:
+    """A receive channel that delivers a body already read, once."""
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def _close(stream: object) -> None:

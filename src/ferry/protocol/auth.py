@@ -23,7 +23,7 @@ Error codes, in the order they are checked:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -50,7 +50,7 @@ class AuthResult:
     """None for an anonymous request."""
     scheme: Scheme
     security_token: str | None
-    """The STS token the client sent, if any; not validated here yet."""
+    """The STS token the client sent, if any (the key lookup validates it)."""
     region: str | None
     """The region of a V4 credential scope, verbatim; None for V1 and anonymous."""
 
@@ -282,6 +282,7 @@ def sign_v4(
     now: float,
     *,
     security_token: str | None = None,
+    additional_headers: Sequence[str] = (),
 ) -> dict[str, str]:
     """Headers to add to an outbound request so that OSS (or another Ferry) accepts it.
 
@@ -290,20 +291,23 @@ def sign_v4(
     all the receiver signs).  ``headers`` are the headers that will be sent;
     ``x-oss-*``, Content-Type and Content-MD5 among them are signed.  The
     payload is not hashed (``UNSIGNED-PAYLOAD``), like both Python SDKs.
+    ``additional_headers`` names further headers to sign (Ferry's own ``x-ferry-*``).
     """
     timestamp = datetime.fromtimestamp(now, UTC).strftime(_V4_DATETIME_FORMAT)
     added = {"x-oss-date": timestamp, signing.CONTENT_SHA256_HEADER: signing.UNSIGNED_PAYLOAD}
     if security_token:
         added["x-oss-security-token"] = security_token
     signed_headers = {k.lower(): v for k, v in headers.items()} | added
-    canonical = signing.v4_canonical_request(method, bucket, key, query, signed_headers)
+    additional = signing.normalize_additional_headers(additional_headers)
+    canonical = signing.v4_canonical_request(method, bucket, key, query, signed_headers, additional)
     credential = _V4Credential(access_key_id, timestamp[:8], region, signing.V4_PRODUCT)
     string_to_sign = signing.v4_string_to_sign(timestamp, credential.scope, canonical)
     signature = signing.v4_signature(
         signing.v4_signing_key(secret, credential.date, region, credential.product), string_to_sign
     )
+    listed = f",AdditionalHeaders={';'.join(additional)}" if additional else ""
     added["Authorization"] = (
-        f"{signing.V4_ALGORITHM} Credential={access_key_id}/{credential.scope},Signature={signature}"
+        f"{signing.V4_ALGORITHM} Credential={access_key_id}/{credential.scope}{listed},Signature={signature}"
     )
     return added
 
@@ -316,6 +320,11 @@ def _secret_for(access_key_id: str, lookup_secret: Callable[[str], str | None]) 
     if secret is None:
         raise OssError("InvalidAccessKeyId", OSSAccessKeyId=access_key_id)
     return secret
+
+
+def security_token_of(req: SignableRequest) -> str | None:
+    """The STS security token a request carries (header, or query of a presigned URL), if any."""
+    return _security_token(req)
 
 
 def _security_token(req: SignableRequest) -> str | None:

@@ -8,11 +8,14 @@ destination can count its incoming rules and refuse versioning changes while the
 from __future__ import annotations
 
 from ferry.core.errors import OssError
+from ferry.core.identity import ReplicaActor
 from ferry.core.replication_rules import TargetBucketFacts
 from ferry.protocol.xmlcodec import element, leaf, parse, serialize, text_of
 from ferry.storage.sqlite_replication import IncomingRule
 
 TARGET_SUBRESOURCE = "x-ferry-replication-target"
+ROLE_SUBRESOURCE = "x-ferry-replication-role"
+"""``POST /<bucket>?x-ferry-replication-role``: may this SyncRole write there (a cross-account rule)?"""
 
 
 def encode_target_facts(facts: TargetBucketFacts, incoming_rules: int) -> bytes:
@@ -56,3 +59,31 @@ def parse_incoming(body: bytes, dest_bucket: str) -> IncomingRule:
     if not region or not bucket or not rule_id:
         raise OssError("MissingArgument", "IncomingRule needs SourceRegion, SourceBucket and ID.")
     return IncomingRule(dest_bucket, region, bucket, rule_id)
+
+
+def encode_role_check(actor: ReplicaActor, probe_keys: list[str]) -> bytes:
+    return serialize(
+        element(
+            "ReplicationRoleCheck",
+            leaf("Account", actor.account_id),
+            leaf("Role", actor.role),
+            *(leaf("Key", key) for key in probe_keys),
+        )
+    )
+
+
+def parse_role_check(body: bytes) -> tuple[ReplicaActor, list[str]]:
+    root = parse(body, "ReplicationRoleCheck")
+    account = text_of(root, "Account")
+    if not account:
+        raise OssError("MissingArgument", "ReplicationRoleCheck needs an Account.")
+    keys = [node.text or "" for node in root.findall("Key")]
+    return ReplicaActor(account, text_of(root, "Role") or None), keys or [""]
+
+
+def encode_role_answer(allowed: bool) -> bytes:
+    return serialize(element("ReplicationRoleCheckResult", leaf("Allowed", allowed)))
+
+
+def parse_role_answer(body: bytes) -> bool:
+    return text_of(parse(body, "ReplicationRoleCheckResult"), "Allowed") == "true"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from ferry.core.errors import OssError
+from ferry.core.identity import ReplicaActor
 from ferry.core.model import ChangeKind, ObjectAcl, ObjectType, ObjectVersion, StorageClass
 from ferry.service.replicas import ReplicaAttrs
 from ferry.storage.interfaces import ReplicaWrite
@@ -22,6 +23,10 @@ CRC64 = "x-ferry-replica-crc64"
 OBJECT_TYPE = "x-ferry-replica-object-type"
 KIND = "x-ferry-replica-kind"
 TAGS = "x-ferry-replica-tagging"
+ACCOUNT = "x-ferry-replica-account"
+"""The source bucket's account: replication acts for it."""
+ROLE = "x-ferry-replica-role"
+"""The rule's SyncRole (a role of that account), which carries writes into another account."""
 
 
 def put_headers(version: ObjectVersion, origin: ReplicaWrite, versioned: bool) -> dict[str, str]:
@@ -89,3 +94,17 @@ def kind_of(headers: Mapping[str, str]) -> ChangeKind:
         return ChangeKind(headers.get(KIND, ""))
     except ValueError:
         raise OssError("InvalidArgument", f"{KIND} is not valid.") from None
+
+
+def actor_headers(actor: ReplicaActor) -> dict[str, str]:
+    headers = {ACCOUNT: actor.account_id}
+    if actor.role:
+        headers[ROLE] = actor.role
+    return headers
+
+
+def actor_of(headers: Mapping[str, str]) -> ReplicaActor:
+    account = headers.get(ACCOUNT)
+    if not account:
+        raise OssError("InvalidArgument", f"{ACCOUNT} is required on a replicated change.")
+    return ReplicaActor(account, headers.get(ROLE) or None)

@@ -10,11 +10,15 @@ from collections.abc import Callable
 from ferry.client.oss_client import OssClient, RemoteUnavailable, raise_for_error
 from ferry.config import FerryConfig
 from ferry.core.errors import OssError
+from ferry.core.identity import ReplicaActor
 from ferry.core.model import Bucket
 from ferry.core.replication_rules import TargetBucketFacts
 from ferry.protocol.internal_docs import (
+    ROLE_SUBRESOURCE,
     TARGET_SUBRESOURCE,
     encode_incoming,
+    encode_role_check,
+    parse_role_answer,
     parse_target_facts,
 )
 from ferry.storage.interfaces import AccessKey
@@ -43,12 +47,14 @@ class RegionDirectory:
         find_bucket: Callable[[str], Bucket | None],
         rules: SqliteReplicationStore,
         service_key: AccessKey,
+        role_check: Callable[[ReplicaActor, Bucket, list[str]], bool],
     ) -> None:
         self._own = own_region
         self._config = config
         self._find_bucket = find_bucket
         self._rules = rules
         self._key = service_key
+        self._role_check = role_check
 
     def _client(self, location: str) -> OssClient:
         region = self._config.region(location)
@@ -83,6 +89,16 @@ class RegionDirectory:
             [(TARGET_SUBRESOURCE, ""), ("comp", "delete")],
             encode_incoming(incoming),
         )
+
+    def role_may_write(self, location: str, bucket: str, actor: ReplicaActor, probe_keys: list[str]) -> bool:
+        """Whether ``actor``'s SyncRole may write the probe keys into ``bucket`` (asked where it lives)."""
+        if location == self._own:
+            found = self._find_bucket(bucket)
+            return found is not None and self._role_check(actor, found, probe_keys)
+        body = self._call(
+            location, "POST", bucket, [(ROLE_SUBRESOURCE, "")], encode_role_check(actor, probe_keys)
+        )
+        return parse_role_answer(body)
 
     def _call(
         self, location: str, method: str, bucket: str, query: list[tuple[str, str]], body: bytes = b""

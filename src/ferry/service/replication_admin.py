@@ -14,6 +14,7 @@ from typing import Protocol
 
 from ferry.core.clock import Clock
 from ferry.core.errors import OssError
+from ferry.core.identity import ReplicaActor
 from ferry.core.model import Bucket
 from ferry.core.replication_rules import (
     RegionCatalog,
@@ -37,6 +38,10 @@ class TargetDirectory(Protocol):
     def register(self, location: str, incoming: IncomingRule) -> None: ...
 
     def withdraw(self, location: str, incoming: IncomingRule) -> None: ...
+
+    def role_may_write(self, location: str, bucket: str, actor: ReplicaActor, probe_keys: list[str]) -> bool:
+        """Whether the rule's SyncRole may write the probe keys into ``bucket`` (cross-account)."""
+        ...
 
 
 class ProgressSource(Protocol):
@@ -86,8 +91,7 @@ class ReplicationAdmin:
             target=facts,
             existing_outgoing=existing,
             incoming_count_for_target=incoming,
-            # RAM roles are not modelled yet: no SyncRole can grant writes into another account.
-            role_allows_target=False,
+            role_allows_target=self._role_allows(bucket, request, facts),
             new_rule_id=lambda: str(uuid.uuid4()),
         )
         registration = IncomingRule(rule.dest_bucket, self._region, bucket.name, rule.rule_id)
@@ -100,6 +104,17 @@ class ReplicationAdmin:
             self._directory.withdraw(rule.dest_location, registration)
             raise
         return rule
+
+    def _role_allows(self, bucket: Bucket, request: RuleRequest, facts: TargetBucketFacts) -> bool:
+        """A rule into another account's bucket needs a SyncRole of the source account that the
+        destination lets write under every prefix of the rule (asked only when it matters)."""
+        if not (facts.exists and request.sync_role and request.dest_bucket and request.dest_location):
+            return False
+        if facts.owner_id == bucket.owner_id:
+            return False  # same account: no role needed, validation does not ask
+        actor = ReplicaActor(bucket.owner_id, request.sync_role)
+        probes = list(request.prefixes) or [""]
+        return self._directory.role_may_write(request.dest_location, request.dest_bucket, actor, probes)
 
     def _describe_target(self, request: RuleRequest) -> tuple[TargetBucketFacts, int]:
         bucket, location = request.dest_bucket, request.dest_location

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ferry.core.encryption import Encryption
@@ -40,7 +40,7 @@ class ReplicaWrite:
 @dataclass(frozen=True)
 class AccessKey:
     access_key_id: str
-    secret: str
+    secret: str = field(repr=False)
     account_id: str
 
 

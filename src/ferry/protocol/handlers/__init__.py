@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ferry.core.operations import Operation
-from ferry.protocol.handlers import bucket, objects, replication
+from ferry.protocol.handlers import bucket, objects, policy, replication
 from ferry.protocol.http import RequestContext, Response
 from ferry.region import RegionRuntime
 
@@ -40,5 +40,8 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.DeleteObjectTagging: objects.delete_object_tagging,
     Operation.PutObjectAcl: objects.put_object_acl,
     Operation.GetObjectAcl: objects.get_object_acl,
+    Operation.PutBucketPolicy: policy.put_bucket_policy,
+    Operation.GetBucketPolicy: policy.get_bucket_policy,
+    Operation.DeleteBucketPolicy: policy.delete_bucket_policy,
     **replication.HANDLERS,
 }

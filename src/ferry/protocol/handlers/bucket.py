@@ -47,6 +47,9 @@ async def put_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 async def delete_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
     await ctx.run(rt.buckets.delete, bucket_name(ctx))
+    # Bucket policies also keep the bucket's creation time, so a stale one never applies to a
+    # new bucket of the same name; removing it is housekeeping.
+    await ctx.run(rt.iam.delete_bucket_policy, bucket_name(ctx))
     return Response(status=204)
 
 

@@ -72,6 +72,4 @@ async def the_bucket(ctx: RequestContext, rt: RegionRuntime) -> Bucket:
     """The request's bucket: as admitted when the request came in, else looked up now."""
     if ctx.bucket_record is not None and ctx.bucket_record.name == ctx.bucket:
         return ctx.bucket_record
-    if ctx.bucket is None:
-        raise OssError("InvalidBucketName", "The request names no bucket.")
-    return rt.buckets.require(ctx.bucket)  # buckets are cached in memory: no thread hop
+    return rt.buckets.require(bucket_name(ctx))  # buckets are cached in memory: no thread hop

@@ -323,9 +323,8 @@ def parse_copy_source(value: str) -> tuple[str, str, str | None]:
 async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     source_name, source_key, source_vid = parse_copy_source(ctx.headers["x-oss-copy-source"])
     target = await the_bucket(ctx, rt)
+    # Reading the source was authorized (GetObject) when the request was admitted.
     source_bucket = await ctx.run(rt.buckets.require, source_name)
-    if source_bucket.owner_id != ctx.principal.account_id and not ctx.principal.anonymous:
-        raise OssError("AccessDenied", "You have no right to read the copy source.")
     directive = (ctx.header("x-oss-metadata-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")

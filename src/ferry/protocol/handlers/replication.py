@@ -8,13 +8,19 @@ from datetime import UTC, datetime
 
 from ferry.core.errors import OssError
 from ferry.core.operations import Operation
+from ferry.iam.authorizer import service_scope
 from ferry.protocol import replica_wire
 from ferry.protocol import replication_xml as rx
 from ferry.protocol.handlers import sse
 from ferry.protocol.handlers.common import bucket_name, content_length, object_key, the_bucket
 from ferry.protocol.handlers.objects import attrs_from_headers
 from ferry.protocol.http import RequestContext, Response, xml_response
-from ferry.protocol.internal_docs import encode_target_facts, parse_incoming
+from ferry.protocol.internal_docs import (
+    encode_role_answer,
+    encode_target_facts,
+    parse_incoming,
+    parse_role_check,
+)
 from ferry.region import RegionRuntime
 from ferry.replication.directory import local_facts
 from ferry.service.kms import encryptor
@@ -91,6 +97,14 @@ async def withdraw_incoming(ctx: RequestContext, rt: RegionRuntime) -> Response:
     return Response()
 
 
+async def check_replication_role(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    actor, keys = parse_role_check(await ctx.read_body())
+    bucket = await ctx.run(rt.buckets.find, bucket_name(ctx))
+    scope = service_scope(rt.config.name, rt.clock.now())
+    allowed = bucket is not None and await ctx.run(rt.iam.replica_may_write, actor, bucket, keys, scope)
+    return xml_response(encode_role_answer(allowed))
+
+
 async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     origin = replica_wire.origin_of(ctx.headers)
     plain = attrs_from_headers(ctx.headers)
@@ -129,6 +143,7 @@ HANDLERS: dict[Operation, Callable[[RequestContext, RegionRuntime], Awaitable[Re
     Operation.FerryDescribeReplicationTarget: describe_target,
     Operation.FerryRegisterIncomingRule: register_incoming,
     Operation.FerryWithdrawIncomingRule: withdraw_incoming,
+    Operation.FerryCheckReplicationRole: check_replication_role,
     Operation.FerryPutReplica: put_replica,
     Operation.FerryDeleteReplica: delete_replica,
 }

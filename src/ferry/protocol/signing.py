@@ -133,6 +133,7 @@ Accepting several sets weakens V1 slightly (a parameter only some SDKs sign
 can be added by a man in the middle), but a parameter every SDK signs, such as
 ``acl``, still cannot be slipped in, and V1 cannot do better with SDKs that
 disagree."""
+_ANY_V1_SUBRESOURCE: frozenset[str] = frozenset().union(*V1_SUBRESOURCE_SETS)
 
 V1_PRESIGN_PARAMS: frozenset[str] = frozenset(["OSSAccessKeyId", "Expires", "Signature"])
 """Query parameters that carry a V1 presigned signature and are never signed."""
@@ -196,6 +197,9 @@ def v1_string_to_sign_candidates(
     date: str | None = None,
 ) -> list[str]:
     """One string to sign per known sub-resource set, duplicates removed, order kept."""
+    if not any(name in _ANY_V1_SUBRESOURCE for name, _ in query):
+        # No parameter that any client signs: every set gives the same string.
+        return [v1_string_to_sign(method, headers, bucket, key, query, V1_SUBRESOURCE_SETS[0], date)]
     seen: dict[str, None] = {}
     for subresources in V1_SUBRESOURCE_SETS:
         seen.setdefault(v1_string_to_sign(method, headers, bucket, key, query, subresources, date))

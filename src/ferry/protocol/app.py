@@ -8,6 +8,7 @@ leaves through :func:`render_error`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -44,8 +45,13 @@ def new_request_id() -> str:
 def render_error(error: OssError, request_id: str, host_id: str, method: str) -> Response:
     headers = [("Content-Type", "application/xml"), ("x-oss-ec", error.details.get("EC", ""))]
     body = b""
-    if method != "HEAD" and error.status != 304:  # a 304 never has a body
+    if error.status != 304:  # a 304 never has a body
         body = error_document(error.code, error.message, request_id, host_id, error.details)
+    if method == "HEAD" and body:
+        # A HEAD answer has no body: OSS sends the error document base64-encoded in x-oss-err,
+        # which is how oss2 tells NoSuchBucket from NoSuchKey on HeadObject / GetObjectMeta.
+        headers.append(("x-oss-err", base64.b64encode(body).decode()))
+        body = b""
     response = Response(status=error.status, headers=[h for h in headers if h[1]], body=body)
     for name, value in error.headers:
         response.header(name, value)

@@ -60,6 +60,15 @@ ROUTES: Sequence[Route] = (
     Route(OBJ, "GET", "tagging", Operation.GetObjectTagging),
     Route(OBJ, "DELETE", "tagging", Operation.DeleteObjectTagging),
     Route(OBJ, "HEAD", "objectMeta", Operation.GetObjectMeta),
+    Route(OBJ, "POST", "uploads", Operation.InitiateMultipartUpload),
+    Route(OBJ, "PUT", "uploadId", Operation.UploadPartCopy, header="x-oss-copy-source"),
+    Route(OBJ, "PUT", "uploadId", Operation.UploadPart),
+    Route(OBJ, "POST", "uploadId", Operation.CompleteMultipartUpload),
+    Route(OBJ, "DELETE", "uploadId", Operation.AbortMultipartUpload),
+    Route(OBJ, "GET", "uploadId", Operation.ListParts),
+    Route(OBJ, "POST", "append", Operation.AppendObject),
+    Route(OBJ, "PUT", "symlink", Operation.PutSymlink),
+    Route(OBJ, "GET", "symlink", Operation.GetSymlink),
     Route(OBJ, "PUT", None, Operation.FerryPutReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "DELETE", None, Operation.FerryDeleteReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "PUT", None, Operation.CopyObject, header="x-oss-copy-source"),
@@ -73,10 +82,6 @@ ROUTED_SUBRESOURCES = frozenset(r.subresource for r in ROUTES if r.subresource)
 
 KNOWN_UNSERVED_SUBRESOURCES = frozenset(
     {
-        "append",
-        "uploadId",
-        "partNumber",
-        "symlink",
         "restore",
         "cors",
         "lifecycle",
@@ -151,8 +156,7 @@ def route(
     _refuse_unserved(query)
     here = {r.subresource for r in ROUTES if r.level is level}
     if any(name in ROUTED_SUBRESOURCES and name not in here for name in query):
-        # Served at another level only (``uploads`` lists at bucket level; initiating an
-        # upload at object level is not implemented yet).
+        # Served at another level only (e.g. ``versions`` on an object).
         raise OssError("NotImplemented", f"{method} with {sorted(query)} is not implemented by Ferry yet.")
     raise OssError("MethodNotAllowed", f"{method} is not allowed against this resource.")
 

@@ -20,7 +20,13 @@ async def receive_body(
     transform: Transform | None = None,
 ) -> BlobWriter:
     """Write the chunks to a new blob (digests computed on the way); the caller finishes it."""
-    writer = blobs.open_writer(transform)
+    return await receive_into(blobs.open_writer(transform), chunks, expected_length=expected_length)
+
+
+async def receive_into(
+    writer: BlobWriter, chunks: AsyncIterator[bytes], *, expected_length: int | None = None
+) -> BlobWriter:
+    """Write the chunks to an open blob writer (aborted on any failure); the caller finishes it."""
     try:
         async for chunk in chunks:
             writer.write(chunk)

@@ -8,9 +8,10 @@ but never metadata pointing at missing bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -26,6 +27,11 @@ Transform = Callable[[bytes | memoryview], bytes]
 
 class BlobWriter(Protocol):
     def write(self, data: bytes | memoryview) -> None: ...
+    def copy_blob(self, blob_id: str) -> int:
+        """Append a committed blob's stored bytes as they are (neither digested nor transformed);
+        returns how many.  The StagedBlob of :meth:`finish` describes the written bytes only."""
+        ...
+
     def finish(self) -> StagedBlob: ...
     def abort(self) -> None: ...
 
@@ -43,6 +49,10 @@ class BlobStore(Protocol):
     def delete(self, blob_id: str) -> None: ...
     def link_copy(self, blob_id: str) -> str:
         """A new blob with the same bytes (a hard link where the disk allows)."""
+        ...
+
+    def concat(self, blob_ids: Sequence[str]) -> str:
+        """A new blob holding the given blobs' bytes one after another, durably in place."""
         ...
 
 
@@ -66,6 +76,12 @@ class _DiskBlobWriter:
             written = os.write(self._fd, view)
             view = view[written:]
 
+    def copy_blob(self, blob_id: str) -> int:
+        with open(self._store.path(blob_id), "rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            _copy_file(source.fileno(), self._fd, size)
+        return size
+
     def finish(self) -> StagedBlob:
         try:
             os.fsync(self._fd)
@@ -84,6 +100,36 @@ class _DiskBlobWriter:
         with contextlib.suppress(OSError):
             os.close(self._fd)
         self._tmp.unlink(missing_ok=True)
+
+
+def _copy_file(source: int, target: int, size: int) -> None:
+    """Copy ``size`` bytes from the current position of one descriptor to another, in the kernel
+    (``copy_file_range``: no pass through user space, a reflink on file systems that share
+    extents), falling back to reads and writes where the call is not supported."""
+    remaining = size
+    while remaining > 0:
+        try:
+            copied = os.copy_file_range(source, target, remaining)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            _copy_by_reading(source, target, remaining)
+            return
+        if copied == 0:
+            raise OSError(f"the source ended {remaining} bytes early")
+        remaining -= copied
+
+
+def _copy_by_reading(source: int, target: int, size: int) -> None:
+    remaining = size
+    while remaining > 0:
+        chunk = os.read(source, min(READ_CHUNK, remaining))
+        if not chunk:
+            raise OSError(f"the source ended {remaining} bytes early")
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(target, view) :]
+        remaining -= len(chunk)
 
 
 class DiskBlobStore:
@@ -128,3 +174,13 @@ class DiskBlobStore:
         new_id = uuid.uuid4().hex
         os.link(self.path(blob_id), self.path(new_id))
         return new_id
+
+    def concat(self, blob_ids: Sequence[str]) -> str:
+        writer = _DiskBlobWriter(self, None)
+        try:
+            for blob_id in blob_ids:
+                writer.copy_blob(blob_id)
+            return writer.finish().blob_id
+        except BaseException:
+            writer.abort()
+            raise

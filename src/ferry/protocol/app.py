@@ -170,7 +170,8 @@ class FerryApp:
         for name, value in response.headers:
             headers.append((name.lower().encode("latin-1"), value.encode("utf-8")))
         length = response.content_length if response.stream is not None else len(response.body)
-        if not any(name == b"content-length" for name, _ in headers):
+        chunked = response.stream is not None and length is None  # e.g. a gzip-compressed GET
+        if not chunked and not any(name == b"content-length" for name, _ in headers):
             headers.append((b"content-length", str(length or 0).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         if method == "HEAD" or response.stream is None:

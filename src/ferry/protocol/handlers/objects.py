@@ -12,6 +12,7 @@ from ferry.core.errors import OssError
 from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectType, ObjectVersion, Versioning
 from ferry.iam.authorizer import authorize
 from ferry.protocol import documents as docs
+from ferry.protocol.compression import gzip_chunks, should_compress
 from ferry.protocol.handlers import sse
 from ferry.protocol.handlers.common import (
     content_length,
@@ -232,6 +233,13 @@ async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     _apply_overrides(ctx, headers)
     response = Response(status=status, headers=headers)
     length = byte_range.end - byte_range.start
+    if ctx.method == "GET" and should_compress(ctx.header("accept-encoding"), headers, length):
+        # Chunked, with no Content-Length; Content-MD5 would describe the uncompressed bytes.
+        response.headers = [(n, v) for n, v in headers if n.lower() != "content-md5"]
+        response.header("Content-Encoding", "gzip")
+        chunks = rt.blobs.read(version.blob_id, 0, version.size)
+        response.stream = gzip_chunks(sse.plaintext(rt.kms, version, chunks, 0))
+        return response
     if ctx.method == "HEAD" or length == 0:
         response.content_length = length
         response.header("Content-Length", str(length))

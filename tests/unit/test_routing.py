@@ -84,6 +84,7 @@ ROUTING_TABLE = [
     ("POST", "b", "k", "append&position=0", NO_HEADERS, Op.AppendObject),
     ("PUT", "b", "k", "symlink", {"x-oss-symlink-target": "t"}, Op.PutSymlink),
     ("GET", "b", "k", "symlink", NO_HEADERS, Op.GetSymlink),
+    ("DELETE", "b", "k", "symlink&versionId=v", NO_HEADERS, Op.DeleteObject),
 ]
 
 

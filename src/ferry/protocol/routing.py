@@ -69,6 +69,9 @@ ROUTES: Sequence[Route] = (
     Route(OBJ, "POST", "append", Operation.AppendObject),
     Route(OBJ, "PUT", "symlink", Operation.PutSymlink),
     Route(OBJ, "GET", "symlink", Operation.GetSymlink),
+    # oss2's get_symlink adds ``symlink`` to the caller's params, which often go on to a
+    # DeleteObject; OSS deletes the object (version) then, so Ferry does too.
+    Route(OBJ, "DELETE", "symlink", Operation.DeleteObject),
     Route(OBJ, "PUT", None, Operation.FerryPutReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "DELETE", None, Operation.FerryDeleteReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "PUT", None, Operation.CopyObject, header="x-oss-copy-source"),

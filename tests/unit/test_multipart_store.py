@@ -47,6 +47,15 @@ def test_upload_round_trip(uploads: SqliteMultipartStore) -> None:
     assert uploads.get_upload(BKT, "k", "nope") is None
 
 
+def test_no_upload_for_a_bucket_that_is_gone(
+    meta: SqliteMetadataStore, uploads: SqliteMultipartStore
+) -> None:
+    meta.delete_bucket(BKT)
+    with pytest.raises(OssError) as info:
+        uploads.create_upload(upload("U1"))
+    assert info.value.code == "NoSuchBucket"
+
+
 def test_a_part_uploaded_again_replaces_the_first_and_frees_its_blob(uploads: SqliteMultipartStore) -> None:
     uploads.create_upload(upload("U1"))
     assert uploads.put_part(BKT, "k", "U1", part(1, "b1")) == []

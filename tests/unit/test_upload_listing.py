@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ferry.core.model import Bucket
 from ferry.core.multipart import MultipartUpload
 from ferry.service.upload_listing import UploadPage, list_uploads
 from ferry.storage.sqlite_meta import SqliteMetadataStore
@@ -18,6 +19,7 @@ BKT = "bkt"
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SqliteMultipartStore]:
     meta = SqliteMetadataStore(tmp_path / "meta.db", synchronous="OFF")
+    meta.create_bucket(Bucket(name=BKT, owner_id="o", region="oss-cn-hangzhou", created_at=0.0))
     yield SqliteMultipartStore(meta.db)
     meta.close()
 

@@ -172,7 +172,10 @@ class MultipartStore(Protocol):
     """Multipart uploads in progress and their parts (completion goes through
     :meth:`MetadataStore.commit_version` with an :class:`UploadClaim`)."""
 
-    def create_upload(self, upload: MultipartUpload) -> None: ...
+    def create_upload(self, upload: MultipartUpload) -> None:
+        """Raises NoSuchBucket when the bucket does not exist (checked in the same transaction)."""
+        ...
+
     def get_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload | None: ...
     def put_part(
         self, bucket: str, key: str, upload_id: str, part: Part, *, in_order: bool = False

@@ -133,7 +133,10 @@ class SqliteMultipartStore:
         db.executescript(SCHEMA)
 
     def create_upload(self, upload: MultipartUpload) -> None:
+        """Raises NoSuchBucket when the bucket is gone (deleted since the request came in)."""
         with self._db.write() as db:
+            if db.execute("SELECT 1 FROM buckets WHERE name = ?", (upload.bucket,)).fetchone() is None:
+                raise OssError("NoSuchBucket", BucketName=upload.bucket)
             db.execute(
                 "INSERT INTO multipart_uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (

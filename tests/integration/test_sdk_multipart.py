@@ -206,3 +206,24 @@ def test_tags_acl_and_storage_class_from_initiation(cluster: FerryCluster, bucke
     with pytest.raises(oss2.exceptions.ServerError) as info:
         b.init_multipart_upload("t", headers={"x-oss-tagging": "a=1&a=2"})
     assert info.value.code == "InvalidArgument"
+
+
+def test_part_copies_read_the_source_only_with_the_right_to_read_it(cluster: FerryCluster) -> None:
+    names = [unique_bucket("mp") for _ in range(3)]
+    target, private, public = (cluster.oss2_bucket(n) for n in names)
+    target.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ_WRITE)
+    private.create_bucket(oss2.BUCKET_ACL_PRIVATE)
+    public.create_bucket(oss2.BUCKET_ACL_PUBLIC_READ)
+    try:
+        private.put_object("src", b"private bytes")
+        public.put_object("src", b"public bytes")
+        anonymous = oss2.Bucket(oss2.AnonymousAuth(), cluster.region().endpoint, target.bucket_name)
+        upload_id = anonymous.init_multipart_upload("k").upload_id
+        with pytest.raises(oss2.exceptions.AccessDenied):
+            anonymous.upload_part_copy(private.bucket_name, "src", None, "k", upload_id, 1)
+        etag = anonymous.upload_part_copy(public.bucket_name, "src", None, "k", upload_id, 1).etag
+        anonymous.complete_multipart_upload("k", upload_id, [oss2.models.PartInfo(1, etag)])
+        assert target.get_object("k").read() == b"public bytes"
+    finally:
+        for n in names:
+            clean(cluster, n)

@@ -8,6 +8,8 @@ from urllib.parse import quote
 from ferry.core.errors import OssError
 from ferry.core.model import Bucket, ObjectType, ObjectVersion, Versioning
 from ferry.core.multipart import MultipartUpload, Part, check_part_number
+from ferry.core.operations import Operation
+from ferry.iam.authorizer import authorize
 from ferry.protocol import documents as docs
 from ferry.protocol import multipart_docs as mdocs
 from ferry.protocol.handlers import sse
@@ -102,11 +104,15 @@ async def _copy_source(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, 
     """The version x-oss-copy-source names (through a symlink), after the copy-source-if-* checks."""
     name, key, version_id = parse_copy_source(ctx.headers["x-oss-copy-source"])
     source_bucket = await ctx.run(rt.buckets.require, name)
-    if source_bucket.owner_id != ctx.principal.account_id:
-        raise OssError("AccessDenied", "You have no right to read the copy source.")
     version = await ctx.run(rt.objects.get, source_bucket, key, version_id)
+    # Reading the source is a GetObject of its own: the source's owner, or its ACLs, must allow it
+    # (through a symlink, the target's too).
+    named = version
+    authorize(Operation.GetObject, ctx.principal, source_bucket, lambda: named.acl)
     if version.object_type is ObjectType.SYMLINK:
-        version = (await ctx.run(rt.symlinks.follow, source_bucket, version)).view
+        followed = await ctx.run(rt.symlinks.follow, source_bucket, version)
+        authorize(Operation.GetObject, ctx.principal, source_bucket, lambda: followed.target.acl)
+        version = followed.view
     check_copy_conditions(ctx.headers, version)
     return source_bucket, version
 

@@ -6,7 +6,9 @@
    ``oss-cn-beijing``, and ``oss-ap-south-1``, where the suite creates its replication
    destination at the fixed host ``oss-ap-south-1.aliyuncs.com``: ``HTTP_PROXY`` points at that
    region, so those requests reach it in absolute form with the bucket in the Host.
-3. Runs the files of ``include.txt`` with auth v1 and v4, writes a per-file summary to
+3. Runs the files of ``include.txt`` with auth v1 and v4 (``random`` seeded per test by the
+   ``seeded_random`` plugin, so tests that draw a bucket at random draw the same one every
+   run), writes a per-file summary to
    ``conformance/work/summary.{json,md}``, and fails when a version passes fewer tests than
    ``baseline.json`` records (the ratchet: raise the numbers as the surface grows).
 """
@@ -121,6 +123,8 @@ def run_suite(suite: Path, files: list[str], version: str, env: dict[str, str]) 
             "--continue-on-collection-errors",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "seeded_random",
             "-c",
             str(ini),
             "--rootdir",
@@ -178,7 +182,7 @@ def main(argv: list[str]) -> int:
         OSS_TEST_RAM_ROLE_ARN=SYNC_ROLE_ARN,
         HTTP_PROXY=f"http://127.0.0.1:{ports['oss-ap-south-1']}",
         NO_PROXY="127.0.0.1,localhost",
-        PYTHONPATH=str(suite),
+        PYTHONPATH=os.pathsep.join([str(suite), str(HERE)]),  # HERE: the seeded_random plugin
     )
     env.pop("http_proxy", None)
     with open(WORK / "ferry.log", "ab") as log:

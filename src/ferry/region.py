@@ -23,18 +23,22 @@ from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
 from ferry.replication.targets import ReplicationTarget, TargetError
+from ferry.service.appends import AppendService
 from ferry.service.buckets import BucketService
 from ferry.service.iam_directory import IamDirectory
 from ferry.service.kms import KeyService
+from ferry.service.multipart import MultipartService
 from ferry.service.objects import ObjectService
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
+from ferry.service.symlinks import SymlinkService
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.inline_blobs import InlineBlobReader
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_iam import SqliteIamStore
 from ferry.storage.sqlite_meta import SqliteMetadataStore
+from ferry.storage.sqlite_multipart import SqliteMultipartStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
 
@@ -57,6 +61,10 @@ class RegionRuntime:
     iam: IamDirectory
     clock: Clock
     executor: ThreadPoolExecutor
+    uploads: SqliteMultipartStore
+    multipart: MultipartService
+    appends: AppendService
+    symlinks: SymlinkService
 
     @classmethod
     def build(cls, ferry: FerryConfig, region_name: str, clock: Clock | None = None) -> RegionRuntime:
@@ -128,6 +136,7 @@ class RegionRuntime:
         executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
         engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
         store.add_change_hook(queue.on_change, engine.wake)
+        uploads = SqliteMultipartStore(store.db)
         return cls(
             ferry=ferry,
             config=config,
@@ -145,6 +154,10 @@ class RegionRuntime:
             iam=iam,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix=f"ferry-{config.name}"),
+            uploads=uploads,
+            multipart=MultipartService(store, uploads, blobs, kms, clock),
+            appends=AppendService(store, blobs, kms, clock),
+            symlinks=SymlinkService(store, blobs, clock),
         )
 
     async def start(self) -> None:

@@ -445,10 +445,41 @@ CASES = [
         lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>"),
     ),
     case(
-        "unserved-object-subresource-symlink",
+        "no-such-upload",
+        404,
+        "NoSuchUpload",
+        lambda e, m: send(e, "GET", key=KEY, params={"uploadId": "0" * 32}),
+        UploadId="0" * 32,
+    ),
+    case(
+        "part-number-out-of-range",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "PUT", key=KEY, params={"partNumber": "10001", "uploadId": "x"}, data=b"x"),
+    ),
+    case(
+        "append-to-a-normal-object",
+        409,
+        "ObjectNotAppendable",
+        lambda e, m: send(e, "POST", key=KEY, params={"append": "", "position": "0"}, data=b"x"),
+    ),
+    case(
+        "append-at-the-wrong-position",
+        409,
+        "PositionNotEqualToLength",
+        lambda e, m: send(e, "POST", key="never-written", params={"append": "", "position": "3"}, data=b"x"),
+    ),
+    case(
+        "get-symlink-of-a-normal-object",
+        400,
+        "NotSymlink",
+        lambda e, m: send(e, "GET", key=KEY, params={"symlink": ""}),
+    ),
+    case(
+        "unserved-object-subresource-restore",
         501,
         "NotImplemented",
-        lambda e, m: send(e, "GET", key=KEY, params={"symlink": ""}),
+        lambda e, m: send(e, "POST", key=KEY, params={"restore": ""}),
     ),
 ]
 
@@ -503,10 +534,12 @@ def check_error_document(response: requests.Response, code: str, details: dict[s
 
 
 def test_error_codes_of_head_requests_are_in_headers_only(env: Env) -> None:
-    """HEAD has no body, but the status and the common headers are the same."""
+    """HEAD has no body, but the status and the common headers are the same; the error
+    document travels base64-encoded in ``x-oss-err`` (oss2 reads it)."""
     response = requests.head(env.url(key="missing"), headers=sign("HEAD", env.bucket, "missing"), timeout=10)
     assert response.status_code == 404
     assert response.content == b""
+    assert ET.fromstring(base64.b64decode(response.headers["x-oss-err"])).findtext("Code") == "NoSuchKey"
     assert len(response.headers["x-oss-request-id"]) == 24
     assert response.headers["Server"] == "AliyunOSS"
     assert "Date" in response.headers

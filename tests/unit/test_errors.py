@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import xml.etree.ElementTree as ET
 
@@ -92,6 +93,14 @@ def test_render_error_for_head_has_no_body_but_keeps_status_and_type() -> None:
     assert response.status == 404
     assert response.body == b""
     assert _header(response.headers, "Content-Type") == ["application/xml"]
+
+
+def test_render_error_for_head_carries_the_document_in_x_oss_err() -> None:
+    response = render_error(OssError("NoSuchBucket", BucketName="b"), "C" * 24, "h", "HEAD")
+    [encoded] = _header(response.headers, "x-oss-err")
+    root = ET.fromstring(base64.b64decode(encoded))
+    assert root.findtext("Code") == "NoSuchBucket"
+    assert root.findtext("BucketName") == "b"
 
 
 def test_render_error_sends_ec_header_and_extra_headers() -> None:

@@ -277,6 +277,13 @@ DOCUMENTED_EXCEPTIONS = {
     Operation.CopyObject: "oss:PutObject",
     Operation.HeadObject: "oss:GetObject",
     Operation.GetObjectMeta: "oss:GetObject",
+    Operation.InitiateMultipartUpload: "oss:PutObject",
+    Operation.UploadPart: "oss:PutObject",
+    Operation.UploadPartCopy: "oss:PutObject",
+    Operation.CompleteMultipartUpload: "oss:PutObject",
+    Operation.AppendObject: "oss:PutObject",
+    Operation.PutSymlink: "oss:PutObject",
+    Operation.GetSymlink: "oss:GetObject",
 }
 
 

@@ -75,6 +75,20 @@ ROUTING_TABLE = [
     ("DELETE", "b", "k", "", NO_HEADERS, Op.DeleteObject),
     ("PUT", "b", "k", "acl", NO_HEADERS, Op.PutObjectAcl),
     ("GET", "b", "k", "acl", NO_HEADERS, Op.GetObjectAcl),
+    ("POST", "b", "k", "uploads", NO_HEADERS, Op.InitiateMultipartUpload),
+    ("POST", "b", "k", "uploads&sequential", NO_HEADERS, Op.InitiateMultipartUpload),
+    ("POST", "b", "k", "uploads&encoding-type=url", NO_HEADERS, Op.InitiateMultipartUpload),
+    ("PUT", "b", "k", "partNumber=1&uploadId=u", NO_HEADERS, Op.UploadPart),
+    ("PUT", "b", "k", "partNumber=1&uploadId=u", COPY, Op.UploadPartCopy),
+    ("POST", "b", "k", "uploadId=u", NO_HEADERS, Op.CompleteMultipartUpload),
+    ("POST", "b", "k", "uploadId=u&encoding-type=url", NO_HEADERS, Op.CompleteMultipartUpload),
+    ("DELETE", "b", "k", "uploadId=u", NO_HEADERS, Op.AbortMultipartUpload),
+    ("GET", "b", "k", "uploadId=u", NO_HEADERS, Op.ListParts),
+    ("GET", "b", "k", "uploadId=u&max-parts=10&part-number-marker=2", NO_HEADERS, Op.ListParts),
+    ("POST", "b", "k", "append&position=0", NO_HEADERS, Op.AppendObject),
+    ("PUT", "b", "k", "symlink", {"x-oss-symlink-target": "t"}, Op.PutSymlink),
+    ("GET", "b", "k", "symlink", NO_HEADERS, Op.GetSymlink),
+    ("DELETE", "b", "k", "symlink&versionId=v", NO_HEADERS, Op.DeleteObject),
 ]
 
 
@@ -131,11 +145,8 @@ def test_plain_params_next_to_a_subresource_keep_the_subresource_route() -> None
         ("PUT", "b", None, "lifecycle"),
         ("GET", "b", None, "website"),
         ("GET", "b", None, "tagging"),
-        ("GET", "b", "k", "symlink"),
-        ("PUT", "b", "k", "symlink"),
-        ("POST", "b", "k", "uploads"),
-        ("PUT", "b", "k", "partNumber=1&uploadId=u"),
-        ("POST", "b", "k", "append&position=0"),
+        ("POST", "b", "k", "restore"),
+        ("POST", "b", "k", "select"),
         ("GET", "b", "k", "x-oss-process=image/resize,w_100"),
     ],
 )
@@ -204,3 +215,10 @@ def test_documented_action_exceptions() -> None:
     assert Op.DeleteMultipleObjects.action == "oss:DeleteObject"
     assert Op.ListObjectsV2.action == "oss:ListObjects"
     assert Op.PutBucketReplication.action == "oss:PutBucketReplication"
+    for op in (Op.InitiateMultipartUpload, Op.UploadPart, Op.UploadPartCopy, Op.CompleteMultipartUpload):
+        assert op.action == "oss:PutObject"
+    assert Op.AppendObject.action == "oss:PutObject"
+    assert Op.PutSymlink.action == "oss:PutObject"
+    assert Op.GetSymlink.action == "oss:GetObject"
+    assert Op.AbortMultipartUpload.action == "oss:AbortMultipartUpload"
+    assert Op.ListParts.action == "oss:ListParts"

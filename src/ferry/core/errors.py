@@ -68,6 +68,9 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "NotModified": ErrorSpec(304, "Not Modified."),
     "ObjectNotAppendable": ErrorSpec(409, "The operation is not valid for the object's type."),
     "PositionNotEqualToLength": ErrorSpec(409, "Position is not equal to file length."),
+    "PartNotSequential": ErrorSpec(400, "The parts of a sequential upload must be uploaded in order."),
+    "NotSymlink": ErrorSpec(400, "The specified object is not a symlink."),
+    "InvalidTargetType": ErrorSpec(400, "The symlink's target is a symlink."),
     # --- replication (PutBucketReplication and friends) -----------------
     "InvalidTargetBucket": ErrorSpec(400, "The target bucket is not valid."),
     "InvalidTargetLocation": ErrorSpec(

@@ -71,6 +71,15 @@ class Operation(enum.Enum):
     DeleteObjectTagging = ("DeleteObjectTagging", Level.OBJECT, Access.OWNER, None)
     PutObjectAcl = ("PutObjectAcl", Level.OBJECT, Access.OWNER, None)
     GetObjectAcl = ("GetObjectAcl", Level.OBJECT, Access.OWNER, None)
+    InitiateMultipartUpload = ("InitiateMultipartUpload", Level.OBJECT, Access.WRITE, "PutObject")
+    UploadPart = ("UploadPart", Level.OBJECT, Access.WRITE, "PutObject")
+    UploadPartCopy = ("UploadPartCopy", Level.OBJECT, Access.WRITE, "PutObject")
+    CompleteMultipartUpload = ("CompleteMultipartUpload", Level.OBJECT, Access.WRITE, "PutObject")
+    AbortMultipartUpload = ("AbortMultipartUpload", Level.OBJECT, Access.WRITE, None)
+    ListParts = ("ListParts", Level.OBJECT, Access.WRITE, None)
+    AppendObject = ("AppendObject", Level.OBJECT, Access.WRITE, "PutObject")
+    PutSymlink = ("PutSymlink", Level.OBJECT, Access.WRITE, "PutObject")
+    GetSymlink = ("GetSymlink", Level.OBJECT, Access.READ, "GetObject")
 
     @property
     def level(self) -> Level:

@@ -180,6 +180,11 @@ def authorize(
     raise _denied("You have no right to access this object because of bucket acl.")
 
 
+def acl_allows(op: Operation, bucket_acl: BucketAcl, object_acl: ObjectAclLookup | None) -> bool:
+    """Whether the ACLs alone (bucket, and object unless it is ``default``) grant ``op``."""
+    return _acl_allows(op, bucket_acl, object_acl)
+
+
 def _acl_allows(op: Operation, bucket_acl: BucketAcl, object_acl: ObjectAclLookup | None) -> bool:
     if op.access in (Access.OWNER, Access.SERVICE):
         return False

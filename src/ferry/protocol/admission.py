@@ -104,7 +104,7 @@ class Admission:
         self._check(
             op, caller, bucket, key if op.level is Level.OBJECT else None, query.get("versionId"), scope
         )
-        if op is Operation.CopyObject:
+        if op is Operation.CopyObject or op is Operation.UploadPartCopy:
             source_name, source_key, source_version = parse_copy_source(signable.headers["x-oss-copy-source"])
             source = bucket if source_name == bucket.name else self.rt.buckets.require(source_name)
             self._check(Operation.GetObject, caller, source, source_key, source_version, scope)

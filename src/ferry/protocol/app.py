@@ -8,6 +8,7 @@ leaves through :func:`render_error`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 import time
@@ -43,8 +44,13 @@ def new_request_id() -> str:
 def render_error(error: OssError, request_id: str, host_id: str, method: str) -> Response:
     headers = [("Content-Type", "application/xml"), ("x-oss-ec", error.details.get("EC", ""))]
     body = b""
-    if method != "HEAD" and error.status != 304:  # a 304 never has a body
+    if error.status != 304:  # a 304 never has a body
         body = error_document(error.code, error.message, request_id, host_id, error.details)
+    if method == "HEAD" and body:
+        # A HEAD answer has no body: OSS sends the error document base64-encoded in x-oss-err,
+        # which is how oss2 tells NoSuchBucket from NoSuchKey on HeadObject / GetObjectMeta.
+        headers.append(("x-oss-err", base64.b64encode(body).decode()))
+        body = b""
     response = Response(status=error.status, headers=[h for h in headers if h[1]], body=body)
     for name, value in error.headers:
         response.header(name, value)
@@ -141,7 +147,8 @@ class FerryApp:
         for name, value in response.headers:
             headers.append((name.lower().encode("latin-1"), value.encode("utf-8")))
         length = response.content_length if response.stream is not None else len(response.body)
-        if not any(name == b"content-length" for name, _ in headers):
+        chunked = response.stream is not None and length is None  # e.g. a gzip-compressed GET
+        if not chunked and not any(name == b"content-length" for name, _ in headers):
             headers.append((b"content-length", str(length or 0).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         if method == "HEAD" or response.stream is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
@@ -160,26 +161,6 @@ def empty_live_channels(prefix: str, marker: str, max_keys: int) -> bytes:
     )
 
 
-def empty_multipart_uploads(
-    bucket: str, prefix: str, delimiter: str, key_marker: str, max_uploads: int
-) -> bytes:
-    """Ferry does not take multipart uploads yet, so none can be in progress."""
-    return serialize(
-        element(
-            "ListMultipartUploadsResult",
-            leaf("Bucket", bucket),
-            leaf("KeyMarker", key_marker),
-            leaf("UploadIdMarker", ""),
-            leaf("NextKeyMarker", ""),
-            leaf("NextUploadIdMarker", ""),
-            leaf("Delimiter", delimiter),
-            leaf("Prefix", prefix),
-            leaf("MaxUploads", max_uploads),
-            leaf("IsTruncated", False),
-        )
-    )
-
-
 def _enc(value: str, url: bool) -> str:
     return quote(value, safe="") if url else value
 
@@ -308,12 +289,20 @@ def list_versions(params: ListParams, key_marker: str, version_marker: str, page
 MAX_TAGS = 10
 
 
+_TAG_TEXT = re.compile(r"^[\w +\-=.:/]*$")
+"""Letters and digits of any script, spaces, and ``+ - = . _ : /``: what OSS accepts in tags."""
+
+
 def check_tags(tags: dict[str, str]) -> dict[str, str]:
     if len(tags) > MAX_TAGS:
         raise OssError("InvalidArgument", f"An object can have at most {MAX_TAGS} tags.")
     for key, value in tags.items():
         if not 1 <= len(key) <= 128 or len(value) > 256:
             raise OssError("InvalidArgument", "A tag key is 1-128 and a value 0-256 characters long.")
+        if not _TAG_TEXT.match(key) or not _TAG_TEXT.match(value):
+            raise OssError(
+                "InvalidArgument", "A tag may hold letters, digits, spaces and + - = . _ : / only."
+            )
     return tags
 
 

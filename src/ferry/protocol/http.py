@@ -29,7 +29,8 @@ class Response:
     stream: Iterator[bytes] | None = None
     """Sync chunk iterator (file reads) pulled in the executor; replaces ``body`` when set."""
     content_length: int | None = None
-    """Length of ``stream`` when set (``body``'s length is taken from the bytes)."""
+    """Length of ``stream`` when set (``body``'s length is taken from the bytes); a stream
+    without one goes out chunked."""
 
     def header(self, name: str, value: str) -> Response:
         self.headers.append((name, value))

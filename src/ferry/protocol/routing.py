@@ -64,6 +64,18 @@ ROUTES: Sequence[Route] = (
     Route(OBJ, "GET", "tagging", Operation.GetObjectTagging),
     Route(OBJ, "DELETE", "tagging", Operation.DeleteObjectTagging),
     Route(OBJ, "HEAD", "objectMeta", Operation.GetObjectMeta),
+    Route(OBJ, "POST", "uploads", Operation.InitiateMultipartUpload),
+    Route(OBJ, "PUT", "uploadId", Operation.UploadPartCopy, header="x-oss-copy-source"),
+    Route(OBJ, "PUT", "uploadId", Operation.UploadPart),
+    Route(OBJ, "POST", "uploadId", Operation.CompleteMultipartUpload),
+    Route(OBJ, "DELETE", "uploadId", Operation.AbortMultipartUpload),
+    Route(OBJ, "GET", "uploadId", Operation.ListParts),
+    Route(OBJ, "POST", "append", Operation.AppendObject),
+    Route(OBJ, "PUT", "symlink", Operation.PutSymlink),
+    Route(OBJ, "GET", "symlink", Operation.GetSymlink),
+    # oss2's get_symlink adds ``symlink`` to the caller's params, which often go on to a
+    # DeleteObject; OSS deletes the object (version) then, so Ferry does too.
+    Route(OBJ, "DELETE", "symlink", Operation.DeleteObject),
     Route(OBJ, "PUT", None, Operation.FerryPutReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "DELETE", None, Operation.FerryDeleteReplica, header="x-ferry-replica-seq"),
     Route(OBJ, "PUT", None, Operation.CopyObject, header="x-oss-copy-source"),
@@ -77,10 +89,6 @@ ROUTED_SUBRESOURCES = frozenset(r.subresource for r in ROUTES if r.subresource)
 
 KNOWN_UNSERVED_SUBRESOURCES = frozenset(
     {
-        "append",
-        "uploadId",
-        "partNumber",
-        "symlink",
         "restore",
         "cors",
         "lifecycle",
@@ -154,8 +162,7 @@ def route(
     _refuse_unserved(query)
     here = {r.subresource for r in ROUTES if r.level is level}
     if any(name in ROUTED_SUBRESOURCES and name not in here for name in query):
-        # Served at another level only (``uploads`` lists at bucket level; initiating an
-        # upload at object level is not implemented yet).
+        # Served at another level only (e.g. ``versions`` on an object).
         raise OssError("NotImplemented", f"{method} with {sorted(query)} is not implemented by Ferry yet.")
     raise OssError("MethodNotAllowed", f"{method} is not allowed against this resource.")
 

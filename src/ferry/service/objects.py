@@ -68,6 +68,20 @@ def check_content_md5(header: str | None, staged: StagedBlob) -> None:
         raise OssError("InvalidDigest", "The Content-MD5 you specified did not match what was received.")
 
 
+def check_not_exists(store: MetadataStore, bucket: Bucket, key: str) -> None:
+    """x-oss-forbid-overwrite: FileAlreadyExists when the key has a live object."""
+    # OSS ignores x-oss-forbid-overwrite in buckets that have versioning on or suspended.
+    if bucket.versioning is not Versioning.OFF:
+        return
+    current = store.get_version(bucket.name, key, None)
+    if current is not None and not current.is_delete_marker:
+        raise OssError("FileAlreadyExists", Key=key)
+
+
+def frozen_items(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(mapping.items()))
+
+
 class ObjectService:
     def __init__(self, store: MetadataStore, blobs: BlobStore, clock: Clock) -> None:
         self._store = store
@@ -161,12 +175,7 @@ class ObjectService:
         return written
 
     def _check_not_exists(self, bucket: Bucket, key: str) -> None:
-        # OSS ignores x-oss-forbid-overwrite in buckets that have versioning on or suspended.
-        if bucket.versioning is not Versioning.OFF:
-            return
-        current = self._store.get_version(bucket.name, key, None)
-        if current is not None and not current.is_delete_marker:
-            raise OssError("FileAlreadyExists", Key=key)
+        check_not_exists(self._store, bucket, key)
 
     def _finish(self, result: CommitResult) -> ObjectVersion:
         for blob_id in result.freed_blob_ids:
@@ -185,8 +194,10 @@ class ObjectService:
         replace: ObjectAttrs | None,
         acl: ObjectAcl,
         forbid_overwrite: bool = False,
+        tags: Mapping[str, str] | None = None,
     ) -> tuple[ObjectVersion, ObjectVersion]:
-        """Copy within the region; ``replace`` None keeps the source's metadata (COPY directive)."""
+        """Copy within the region; ``replace`` None keeps the source's metadata (COPY directive),
+        ``tags`` None keeps the source's tags (the tagging directive is separate)."""
         check_object_key(target_key)
         source = self.get(source_bucket, source_key, source_version_id)
         if forbid_overwrite:
@@ -214,7 +225,7 @@ class ObjectService:
                     acl=acl,
                     storage_class=(attrs.storage_class or source.storage_class).value,
                     object_type=source.object_type.value,
-                    tags=tuple(sorted(attrs.tags.items())),
+                    tags=frozen_items(source.tags if tags is None else tags),
                     owner_id=owner_id,
                     encryption=source.encryption,
                 ),

@@ -27,13 +27,21 @@ async def receive_body(
     small may stay in memory and be stored inline with its version."""
     small = inline_ok and expected_length is not None and expected_length <= INLINE_LIMIT
     writer = blobs.open_writer(transform, small=small)
+    return await receive_into(writer, chunks, expected_length=expected_length)
+
+
+async def receive_into(
+    writer: BlobWriter, chunks: AsyncIterator[bytes], *, expected_length: int | None = None
+) -> BlobWriter:
+    """Write the chunks to an open blob writer (aborted on any failure); the caller finishes it."""
+    limit = INLINE_LIMIT if writer.is_inline else MAX_OBJECT_BYTES
     try:
         async for chunk in chunks:
             writer.write(chunk)
-            if writer.digests.size > MAX_OBJECT_BYTES:
+            if writer.digests.size > limit:
+                if writer.is_inline:
+                    raise OssError("InvalidRequest", "The body is longer than Content-Length.")
                 raise OssError("EntityTooLarge")
-            if small and writer.digests.size > INLINE_LIMIT:
-                raise OssError("InvalidRequest", "The body is longer than Content-Length.")
         if expected_length is not None and writer.digests.size != expected_length:
             raise OssError("InvalidRequest", "The body is shorter than Content-Length.")
     except BaseException:

@@ -9,10 +9,11 @@ in memory and committed inline with its version (:mod:`ferry.storage.inline_blob
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -33,6 +34,11 @@ class BlobWriter(Protocol):
     """True when :meth:`finish` only hands over bytes held in memory (no I/O, no fsync)."""
 
     def write(self, data: bytes | memoryview) -> None: ...
+    def copy_blob(self, blob_id: str) -> int:
+        """Append a committed blob's stored bytes as they are (neither digested nor transformed);
+        returns how many.  The StagedBlob of :meth:`finish` describes the written bytes only."""
+        ...
+
     def finish(self) -> StagedBlob: ...
     def abort(self) -> None: ...
 
@@ -74,13 +80,18 @@ class BlobStore(Protocol):
         """A new blob with the same bytes (a hard link where the disk allows)."""
         ...
 
+    def concat(self, blob_ids: Sequence[str]) -> str:
+        """A new blob holding the given blobs' bytes one after another, durably in place."""
+        ...
+
 
 class _MemoryBlobWriter:
     """A small body kept in memory, to be committed inline with its version."""
 
     is_inline = True
 
-    def __init__(self, transform: Transform | None) -> None:
+    def __init__(self, store: DiskBlobStore, transform: Transform | None) -> None:
+        self._store = store
         self._transform = transform
         self._buffer = bytearray()
         self._digests = Digests()
@@ -92,6 +103,12 @@ class _MemoryBlobWriter:
     def write(self, data: bytes | memoryview) -> None:
         self._digests.update(data)
         self._buffer += self._transform(data) if self._transform is not None else data
+
+    def copy_blob(self, blob_id: str) -> int:
+        with self._store.open(blob_id) as source:
+            data = source.read()
+        self._buffer += data
+        return len(data)
 
     def finish(self) -> StagedBlob:
         return StagedBlob(
@@ -128,6 +145,18 @@ class _DiskBlobWriter:
             written = os.write(self._fd, view)
             view = view[written:]
 
+    def copy_blob(self, blob_id: str) -> int:
+        if is_inline(blob_id):
+            data = self._store.inline_bytes(blob_id)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            return len(data)
+        with open(self._store.path(blob_id), "rb") as source:
+            size = os.fstat(source.fileno()).st_size
+            _copy_file(source.fileno(), self._fd, size)
+        return size
+
     def finish(self) -> StagedBlob:
         try:
             os.fsync(self._fd)
@@ -146,6 +175,36 @@ class _DiskBlobWriter:
         with contextlib.suppress(OSError):
             os.close(self._fd)
         self._tmp.unlink(missing_ok=True)
+
+
+def _copy_file(source: int, target: int, size: int) -> None:
+    """Copy ``size`` bytes from the current position of one descriptor to another, in the kernel
+    (``copy_file_range``: no pass through user space, a reflink on file systems that share
+    extents), falling back to reads and writes where the call is not supported."""
+    remaining = size
+    while remaining > 0:
+        try:
+            copied = os.copy_file_range(source, target, remaining)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            _copy_by_reading(source, target, remaining)
+            return
+        if copied == 0:
+            raise OSError(f"the source ended {remaining} bytes early")
+        remaining -= copied
+
+
+def _copy_by_reading(source: int, target: int, size: int) -> None:
+    remaining = size
+    while remaining > 0:
+        chunk = os.read(source, min(READ_CHUNK, remaining))
+        if not chunk:
+            raise OSError(f"the source ended {remaining} bytes early")
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(target, view) :]
+        remaining -= len(chunk)
 
 
 class DiskBlobStore:
@@ -172,22 +231,22 @@ class DiskBlobStore:
 
     def open_writer(self, transform: Transform | None = None, *, small: bool = False) -> BlobWriter:
         if small and self._inline is not None:
-            return _MemoryBlobWriter(transform)
+            return _MemoryBlobWriter(self, transform)
         return _DiskBlobWriter(self, transform)
 
-    def _inline_bytes(self, blob_id: str) -> bytes:
+    def inline_bytes(self, blob_id: str) -> bytes:
         if self._inline is None:
             raise OSError(f"blob {blob_id} is inline but this store has no database")
         return self._inline.get(blob_id)
 
     def open(self, blob_id: str) -> BinaryIO:
         if is_inline(blob_id):
-            return io.BytesIO(self._inline_bytes(blob_id))
+            return io.BytesIO(self.inline_bytes(blob_id))
         return open(self.path(blob_id), "rb")
 
     def read(self, blob_id: str, start: int, end: int) -> Iterator[bytes]:
         if is_inline(blob_id):
-            data = self._inline_bytes(blob_id)[start:end]
+            data = self.inline_bytes(blob_id)[start:end]
             if len(data) != end - start:
                 raise OSError(f"blob {blob_id} is shorter than its metadata says")
             yield data
@@ -208,7 +267,17 @@ class DiskBlobStore:
 
     def link_copy(self, blob_id: str) -> BlobRef:
         if is_inline(blob_id):
-            return BlobRef(new_inline_id(), self._inline_bytes(blob_id))
+            return BlobRef(new_inline_id(), self.inline_bytes(blob_id))
         new_id = uuid.uuid4().hex
         os.link(self.path(blob_id), self.path(new_id))
         return BlobRef(new_id)
+
+    def concat(self, blob_ids: Sequence[str]) -> str:
+        writer = _DiskBlobWriter(self, None)
+        try:
+            for blob_id in blob_ids:
+                writer.copy_blob(blob_id)
+            return writer.finish().blob_id
+        except BaseException:
+            writer.abort()
+            raise

@@ -1,8 +1,8 @@
 """The ports the services use to reach storage.
 
-Adapters: :mod:`ferry.storage.sqlite_meta` (metadata) and
-:mod:`ferry.storage.blobs` (bytes).  A PostgreSQL adapter implements the same
-protocol; the contract tests in ``tests/unit/test_metadata_store.py`` say what
+Adapters: :mod:`ferry.storage.sqlite_meta` (metadata), :mod:`ferry.storage.sqlite_multipart`
+(multipart uploads and parts) and :mod:`ferry.storage.blobs` (bytes).  A PostgreSQL adapter
+implements the same protocol; the contract tests in ``tests/unit/test_metadata_store.py`` say what
 every adapter must do.
 """
 
@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ferry.core.encryption import Encryption
 from ferry.core.model import Bucket, BucketAcl, ChangeKind, ObjectAcl, ObjectChange, ObjectVersion, Versioning
+from ferry.core.multipart import MultipartUpload, Part, UploadClaim
 
 ChangeHook = Callable[[sqlite3.Connection, ObjectChange], bool]
 """Runs inside the transaction that commits a change; True when it queued follow-up work.
@@ -79,7 +80,8 @@ class NewVersion:
     tags: tuple[tuple[str, str], ...] = ()
     owner_id: str = ""
     version_id: str | None = None
-    """Set only by replication, which must keep the source's version id."""
+    """Set by replication, which must keep the source's version id, and by AppendObject, which
+    rewrites the current version in place (OSS keeps no previous version of an append)."""
     replica: bool = False
     encryption: Encryption | None = None
     inline_data: bytes | None = None
@@ -111,8 +113,32 @@ class MetadataStore(Protocol):
         """The given version, or the latest one (possibly a delete marker) when version_id is None."""
         ...
 
-    def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult: ...
-    def submit_version(self, new: NewVersion, versioning: Versioning) -> Future[CommitResult]:
+    def commit_version(
+        self,
+        new: NewVersion,
+        versioning: Versioning,
+        *,
+        upload: UploadClaim | None = None,
+        expect_latest: int | None = None,
+    ) -> CommitResult:
+        """Write a version (the change hooks run in the same transaction).
+
+        With ``upload``, the multipart upload the version completes is removed in that same
+        transaction (NoSuchUpload if it is gone, InvalidPart if a claimed part changed) and the
+        blobs of all its parts are in ``freed_blob_ids``.  With ``expect_latest``, the write
+        happens only while the key's latest version is the one with that ``seq`` (0: the key
+        has no object, or its latest version is a delete marker); else PreconditionFailed.
+        """
+        ...
+
+    def submit_version(
+        self,
+        new: NewVersion,
+        versioning: Versioning,
+        *,
+        upload: UploadClaim | None = None,
+        expect_latest: int | None = None,
+    ) -> Future[CommitResult]:
         """:meth:`commit_version` without waiting: the future completes once the commit is
         durable (so an event loop can await it without a thread of its own)."""
         ...
@@ -154,4 +180,38 @@ class MetadataStore(Protocol):
     ) -> list[ObjectVersion]:
         """Latest non-deleted versions with ``key > after`` (``>=`` when inclusive) and the prefix,
         in key order."""
+        ...
+
+
+class MultipartStore(Protocol):
+    """Multipart uploads in progress and their parts (completion goes through
+    :meth:`MetadataStore.commit_version` with an :class:`UploadClaim`)."""
+
+    def create_upload(self, upload: MultipartUpload) -> None:
+        """Raises NoSuchBucket when the bucket does not exist (checked in the same transaction)."""
+        ...
+
+    def get_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload | None: ...
+    def put_part(
+        self, bucket: str, key: str, upload_id: str, part: Part, *, in_order: bool = False
+    ) -> list[str]:
+        """Record a part (replacing one with the same number); the blob ids no longer used.
+
+        Raises NoSuchUpload; with ``in_order``, PartNotSequential unless the part number is at
+        most one above the highest uploaded so far.
+        """
+        ...
+
+    def list_parts(self, upload_id: str, after: int, limit: int) -> list[Part]:
+        """Parts numbered above ``after``, ascending."""
+        ...
+
+    def list_uploads(
+        self, bucket: str, prefix: str, after_key: str, after_upload_id: str, limit: int
+    ) -> list[MultipartUpload]:
+        """Uploads with the prefix ordered by (key, upload id), strictly after the pair given."""
+        ...
+
+    def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str]:
+        """Remove the upload and its parts; the part blobs to delete.  Raises NoSuchUpload."""
         ...

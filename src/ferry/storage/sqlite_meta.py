@@ -26,6 +26,8 @@ from ferry.core.model import (
     ReplicationState,
     Versioning,
 )
+from ferry.core.multipart import UploadClaim
+from ferry.storage import sqlite_multipart
 from ferry.storage.inline_blobs import SCHEMA as INLINE_SCHEMA
 from ferry.storage.inline_blobs import is_inline
 from ferry.storage.interfaces import (
@@ -57,6 +59,8 @@ class SqliteMetadataStore:
     def __init__(self, path: Path, *, durable: bool = True) -> None:
         self.db = SqliteDatabase(path, durable=durable)
         self.db.executescript(SCHEMA + INLINE_SCHEMA)
+        # Completing an upload removes it in the transaction that commits its object.
+        self.db.executescript(sqlite_multipart.SCHEMA)
         self._conn = self.db.conn
         self._write = self.db.write
         self._hooks: list[tuple[ChangeHook, Callable[[], None]]] = []
@@ -176,6 +180,11 @@ class SqliteMetadataStore:
         with self._write() as db:
             if db.execute("SELECT 1 FROM versions WHERE bucket = ? LIMIT 1", (name,)).fetchone():
                 raise OssError("BucketNotEmpty", BucketName=name)
+            if sqlite_multipart.count_uploads(db, name):
+                # Their parts hold bytes: OSS wants them aborted (or completed) first.
+                raise OssError(
+                    "BucketNotEmpty", "The bucket has multipart uploads in progress.", BucketName=name
+                )
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
         self._buckets.pop(name, None)
 
@@ -190,19 +199,16 @@ class SqliteMetadataStore:
         self._buckets.pop(name, None)
 
     def bucket_stats(self, name: str) -> BucketStats:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(max(created_at), 0) AS last "
-                "FROM versions WHERE bucket = ? AND is_delete_marker = 0",
-                (name,),
-            )
-            .fetchone()
-        )
+        db = self._conn()
+        row = db.execute(
+            "SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes, coalesce(max(created_at), 0) AS last "
+            "FROM versions WHERE bucket = ? AND is_delete_marker = 0",
+            (name,),
+        ).fetchone()
         return BucketStats(
             object_count=row["n"],
             storage_bytes=row["bytes"],
-            multipart_upload_count=0,
+            multipart_upload_count=sqlite_multipart.count_uploads(db, name),
             last_modified=row["last"],
         )
 
@@ -222,11 +228,40 @@ class SqliteMetadataStore:
             ).fetchone()
         return row_to_version(row) if row else None
 
-    def commit_version(self, new: NewVersion, versioning: Versioning) -> CommitResult:
-        return self.submit_version(new, versioning).result()
+    def commit_version(
+        self,
+        new: NewVersion,
+        versioning: Versioning,
+        *,
+        upload: UploadClaim | None = None,
+        expect_latest: int | None = None,
+    ) -> CommitResult:
+        return self.submit_version(new, versioning, upload=upload, expect_latest=expect_latest).result()
 
-    def submit_version(self, new: NewVersion, versioning: Versioning) -> Future[CommitResult]:
-        return self._submit(lambda db, pending: self._commit_version(db, pending, new, versioning))
+    def submit_version(
+        self,
+        new: NewVersion,
+        versioning: Versioning,
+        *,
+        upload: UploadClaim | None = None,
+        expect_latest: int | None = None,
+    ) -> Future[CommitResult]:
+        def commit(db: sqlite3.Connection, pending: Pending) -> CommitResult:
+            if expect_latest is not None and self._live_seq(db, new.bucket, new.key) != expect_latest:
+                raise OssError("PreconditionFailed", "The object changed while it was being written.")
+            parts = sqlite_multipart.take_upload(db, upload) if upload is not None else []
+            result = self._commit_version(db, pending, new, versioning)
+            return CommitResult(result.version, [*result.freed_blob_ids, *parts])
+
+        return self._submit(commit)
+
+    def _live_seq(self, db: sqlite3.Connection, bucket: str, key: str) -> int:
+        """The seq of the key's latest version; 0 when there is none or it is a delete marker."""
+        row = db.execute(
+            "SELECT seq, is_delete_marker FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+            (bucket, key),
+        ).fetchone()
+        return 0 if row is None or row["is_delete_marker"] else int(row["seq"])
 
     def _commit_version(
         self,
@@ -409,14 +444,20 @@ class SqliteMetadataStore:
                 db, pending, new, versioning, source_seq=origin.version_seq, meta_seq=origin.seq
             )
         existing = db.execute(
-            "SELECT seq, meta_seq FROM versions WHERE bucket = ? AND key = ? AND version_id = ?",
+            "SELECT seq, meta_seq, size, etag, crc64 FROM versions "
+            "WHERE bucket = ? AND key = ? AND version_id = ?",
             (new.bucket, new.key, new.version_id),
         ).fetchone()
         if existing is None and self._has_or_had(db, new.bucket, new.key, new.version_id):
             return None  # deleted here by replication already
-        if existing is not None:
-            if existing["meta_seq"] >= origin.seq:
-                return None
+        if existing is not None and existing["meta_seq"] >= origin.seq:
+            return None
+        same_bytes = existing is not None and (existing["size"], existing["etag"], existing["crc64"]) == (
+            new.size,
+            new.etag,
+            new.crc64,
+        )
+        if existing is not None and same_bytes:
             # The same version again with a later change: its metadata (ACL, tags) changed.
             db.execute(
                 "UPDATE versions SET acl = ?, tags = ?, user_meta = ?, content_headers = ?, meta_seq = ? "
@@ -438,6 +479,7 @@ class SqliteMetadataStore:
             return CommitResult(version=row_to_version(row), freed_blob_ids=unused)
         # A version replicated late (after a newer one) is kept, but does not become latest:
         # versions of a key are ordered by their creation at the source, not by arrival.
+        # (A version whose bytes changed in place -- an append -- is replaced the same way.)
         latest = origin.version_seq > self._newest_source_seq(db, new.bucket, new.key)
         return self._commit_version(
             db, pending, new, versioning, latest=latest, source_seq=origin.version_seq, meta_seq=origin.seq

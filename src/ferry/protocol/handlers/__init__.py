@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ferry.core.operations import Operation
-from ferry.protocol.handlers import bucket, objects, policy, replication
+from ferry.protocol.handlers import append, bucket, multipart, objects, policy, replication, symlinks
 from ferry.protocol.http import RequestContext, Response
 from ferry.region import RegionRuntime
 
@@ -26,7 +26,7 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.ListObjects: bucket.list_objects_any,
     Operation.ListObjectsV2: bucket.list_objects_any,
     Operation.ListLiveChannel: bucket.list_live_channels,
-    Operation.ListMultipartUploads: bucket.list_multipart_uploads,
+    Operation.ListMultipartUploads: multipart.list_multipart_uploads,
     Operation.ListObjectVersions: bucket.list_object_versions,
     Operation.DeleteMultipleObjects: objects.delete_multiple,
     Operation.PutObject: objects.put_object,
@@ -43,5 +43,14 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.PutBucketPolicy: policy.put_bucket_policy,
     Operation.GetBucketPolicy: policy.get_bucket_policy,
     Operation.DeleteBucketPolicy: policy.delete_bucket_policy,
+    Operation.InitiateMultipartUpload: multipart.initiate_multipart_upload,
+    Operation.UploadPart: multipart.upload_part,
+    Operation.UploadPartCopy: multipart.upload_part_copy,
+    Operation.CompleteMultipartUpload: multipart.complete_multipart_upload,
+    Operation.AbortMultipartUpload: multipart.abort_multipart_upload,
+    Operation.ListParts: multipart.list_parts,
+    Operation.AppendObject: append.append_object,
+    Operation.PutSymlink: symlinks.put_symlink,
+    Operation.GetSymlink: symlinks.get_symlink,
     **replication.HANDLERS,
 }

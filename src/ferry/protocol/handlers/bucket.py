@@ -123,20 +123,6 @@ async def list_object_versions(ctx: RequestContext, rt: RegionRuntime) -> Respon
     return xml_response(docs.list_versions(params, key_marker, version_marker, page))
 
 
-async def list_multipart_uploads(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    await the_bucket(ctx, rt)
-    max_uploads = int_param(ctx, "max-uploads", 1000, 1, 1000)
-    return xml_response(
-        docs.empty_multipart_uploads(
-            bucket_name(ctx),
-            ctx.q("prefix") or "",
-            ctx.q("delimiter") or "",
-            ctx.q("key-marker") or "",
-            max_uploads,
-        )
-    )
-
-
 def _list_params(ctx: RequestContext) -> docs.ListParams:
     encoding = ctx.q("encoding-type")
     if encoding not in (None, "", "url"):

@@ -11,8 +11,19 @@ from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import parse_qsl, unquote
 
 from ferry.core.errors import OssError
-from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectVersion, StagedBlob, Versioning
+from ferry.core.model import (
+    CONTENT_HEADERS,
+    Bucket,
+    ObjectAcl,
+    ObjectType,
+    ObjectVersion,
+    StagedBlob,
+    Versioning,
+)
+from ferry.core.operations import Operation
+from ferry.iam.authorizer import acl_allows
 from ferry.protocol import documents as docs
+from ferry.protocol.compression import gzip_chunks, should_compress
 from ferry.protocol.handlers import sse
 from ferry.protocol.handlers.common import (
     content_length,
@@ -51,7 +62,11 @@ def _http_date(ts: float) -> str:
 def parse_tagging_header(value: str | None) -> dict[str, str]:
     if not value:
         return {}
-    return docs.check_tags(dict(parse_qsl(value, keep_blank_values=True)))
+    pairs = parse_qsl(value, keep_blank_values=True)
+    tags = dict(pairs)
+    if len(tags) != len(pairs):
+        raise OssError("InvalidArgument", "The tag keys of x-oss-tagging must be unique.")
+    return docs.check_tags(tags)
 
 
 def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
@@ -70,7 +85,7 @@ def attrs_from_headers(headers: Mapping[str, str]) -> ObjectAttrs:
     )
 
 
-def _flag(headers: Mapping[str, str], name: str) -> bool:
+def flag(headers: Mapping[str, str], name: str) -> bool:
     return headers.get(name, "").lower() == "true"
 
 
@@ -83,7 +98,9 @@ def object_headers(version: ObjectVersion, bucket: Bucket) -> list[tuple[str, st
         ("x-oss-hash-crc64ecma", version.crc64),
         ("Accept-Ranges", "bytes"),
     ]
-    if len(version.etag) == 32 and "-" not in version.etag:
+    if version.object_type is ObjectType.NORMAL and len(version.etag) == 32:
+        # Only a Normal object's ETag is the MD5 of its bytes (multipart and appendable ones
+        # are not; a sequential multipart upload keeps its whole MD5 among the content headers).
         headers.append(("Content-MD5", base64.b64encode(bytes.fromhex(version.etag)).decode()))
     if bucket.versioning is not Versioning.OFF:
         headers.append(("x-oss-version-id", version.version_id))
@@ -122,7 +139,7 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
             attrs,
             owner_id=bucket.owner_id,
             content_md5=ctx.header("content-md5"),
-            forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+            forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
             encryption=encryption,
         )
 
@@ -147,7 +164,7 @@ def _write_response(version: ObjectVersion, bucket: Bucket) -> Response:
     return response
 
 
-async def _read_version(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, ObjectVersion]:
+async def read_version(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, ObjectVersion]:
     bucket = await the_bucket(ctx, rt)
     try:
         # One indexed row read: cheaper on the loop than a thread hop.
@@ -158,6 +175,25 @@ async def _read_version(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket,
             marker.headers.append(("x-oss-version-id", marker.marker.version_id))
         raise
     return bucket, version
+
+
+async def read_served(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, ObjectVersion]:
+    """The version whose bytes GetObject/HeadObject serve: through a symlink, its target."""
+    bucket, version = await read_version(ctx, rt)
+    if version.object_type is ObjectType.SYMLINK:
+        followed = await ctx.run(rt.symlinks.follow, bucket, version)
+        # OSS checks the target's ACL too when a symlink is read (admission saw the link's).
+        check_target_acl(ctx, bucket, followed.target.acl)
+        version = followed.view
+    return bucket, version
+
+
+def check_target_acl(
+    ctx: RequestContext, bucket: Bucket, acl: ObjectAcl, op: Operation | None = None
+) -> None:
+    """An anonymous read through a symlink needs the target's ACL (or the bucket's) to allow it."""
+    if ctx.principal.anonymous and not acl_allows(op or ctx.operation, bucket.acl, lambda: acl):
+        raise OssError("AccessDenied", "The symlink's target does not allow this access.")
 
 
 def check_conditions(headers: Mapping[str, str], version: ObjectVersion) -> None:
@@ -208,7 +244,7 @@ def not_modified_response(headers: Mapping[str, str], version: ObjectVersion) ->
 
 
 async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket, version = await _read_version(ctx, rt)
+    bucket, version = await read_served(ctx, rt)
     if (not_modified := not_modified_response(ctx.headers, version)) is not None:
         return not_modified
     headers = object_headers(version, bucket)
@@ -224,6 +260,13 @@ async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     _apply_overrides(ctx, headers)
     response = Response(status=status, headers=headers)
     length = byte_range.end - byte_range.start
+    if ctx.method == "GET" and should_compress(ctx.header("accept-encoding"), headers, length):
+        # Chunked, with no Content-Length; Content-MD5 would describe the uncompressed bytes.
+        response.headers = [(n, v) for n, v in headers if n.lower() != "content-md5"]
+        response.header("Content-Encoding", "gzip")
+        chunks = rt.blobs.read(version.blob_id, 0, version.size)
+        response.stream = gzip_chunks(sse.plaintext(rt.kms, version, chunks, 0))
+        return response
     if ctx.method == "HEAD" or length == 0:
         response.content_length = length
         response.header("Content-Length", str(length))
@@ -261,7 +304,7 @@ def _apply_overrides(ctx: RequestContext, headers: list[tuple[str, str]]) -> Non
 
 
 async def head_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket, version = await _read_version(ctx, rt)
+    bucket, version = await read_served(ctx, rt)
     if (not_modified := not_modified_response(ctx.headers, version)) is not None:
         return not_modified
     headers = object_headers(version, bucket)
@@ -270,7 +313,7 @@ async def head_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 
 async def get_object_meta(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket, version = await _read_version(ctx, rt)
+    bucket, version = await read_version(ctx, rt)
     headers = [
         ("ETag", docs.quoted_etag(version.etag)),
         ("Last-Modified", _http_date(version.created_at)),
@@ -329,6 +372,10 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     if directive not in ("COPY", "REPLACE"):
         raise OssError("InvalidArgument", "x-oss-metadata-directive must be COPY or REPLACE.")
     replace = attrs_from_headers(ctx.headers) if directive == "REPLACE" else None
+    tagging = (ctx.header("x-oss-tagging-directive") or "COPY").upper()
+    if tagging not in ("COPY", "REPLACE"):
+        raise OssError("InvalidArgument", "x-oss-tagging-directive must be COPY or REPLACE.")
+    tags = parse_tagging_header(ctx.header("x-oss-tagging")) if tagging == "REPLACE" else None
     source_version = await ctx.run(rt.objects.get, source_bucket, source_key, source_vid)
     check_copy_conditions(ctx.headers, source_version)
     source, version = await ctx.run(
@@ -341,7 +388,8 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
         owner_id=target.owner_id,
         replace=replace,
         acl=object_acl(ctx.header("x-oss-object-acl")),
-        forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+        forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
+        tags=tags,
     )
     response = xml_response(docs.copy_result(version))
     response.header("x-oss-hash-crc64ecma", version.crc64)
@@ -388,7 +436,7 @@ async def _set_tags(ctx: RequestContext, rt: RegionRuntime, tags: dict[str, str]
 
 
 async def get_object_tagging(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket, version = await _read_version(ctx, rt)
+    bucket, version = await read_version(ctx, rt)
     response = xml_response(docs.tagging(version.tags))
     if bucket.versioning is not Versioning.OFF:
         response.header("x-oss-version-id", version.version_id)
@@ -410,7 +458,7 @@ async def put_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 
 async def get_object_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
-    bucket, version = await _read_version(ctx, rt)
+    bucket, version = await read_version(ctx, rt)
     response = xml_response(docs.acl_policy(bucket.owner_id, version.acl.value))
     if bucket.versioning is not Versioning.OFF:
         response.header("x-oss-version-id", version.version_id)

@@ -18,6 +18,7 @@ from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
 from ferry.replication.targets import ReplicationTarget
+from ferry.service.bucket_configs import BucketConfigService
 from ferry.service.buckets import BucketService
 from ferry.service.kms import KeyService
 from ferry.service.objects import ObjectService
@@ -25,6 +26,7 @@ from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.interfaces import AccessKey
+from ferry.storage.sqlite_configs import SqliteConfigStore
 from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
@@ -57,6 +59,7 @@ class RegionRuntime:
     service_key: AccessKey
     clock: Clock
     executor: ThreadPoolExecutor
+    configs: BucketConfigService
     _keys: dict[str, _CachedKey] = field(default_factory=dict)
 
     @classmethod
@@ -103,6 +106,7 @@ class RegionRuntime:
             service_key=service_key,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
+            configs=BucketConfigService(SqliteConfigStore(store.db), clock),
         )
 
     def access_key(self, access_key_id: str) -> AccessKey | None:

@@ -88,6 +88,21 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "ReplicationConflict": ErrorSpec(
         409, "Versioning cannot be changed while the bucket has replication rules."
     ),
+    # --- bucket configurations ------------------------------------------
+    "NoSuchCORSConfiguration": ErrorSpec(404, "The CORS configuration does not exist."),
+    "NoSuchLifecycle": ErrorSpec(404, "No Row found in Lifecycle Table."),
+    "NoSuchWebsiteConfiguration": ErrorSpec(
+        404, "The specified bucket does not have a website configuration."
+    ),
+    "NoSuchServerSideEncryptionRule": ErrorSpec(
+        404, "The server side encryption configuration was not found."
+    ),
+    "InvalidTargetBucketForLogging": ErrorSpec(400, "The target bucket for logging is not valid."),
+    "AccessForbidden": ErrorSpec(403, "CORSResponse: This CORS request is not allowed."),
+    "NoSuchWORMConfiguration": ErrorSpec(404, "The WORM configuration does not exist."),
+    "WORMConfigurationLocked": ErrorSpec(403, "The WORM configuration is locked."),
+    "InvalidWORMConfiguration": ErrorSpec(400, "The WORM configuration is not valid."),
+    "FileImmutable": ErrorSpec(409, "The object is protected by the bucket's retention policy."),
     # --- server --------------------------------------------------------
     "InternalError": ErrorSpec(500, "We encountered an internal error. Please try again."),
     "ServiceUnavailable": ErrorSpec(503, "Please reduce your request rate."),

@@ -34,6 +34,8 @@ def authorize(
         if principal.account_id != SERVICE_ACCOUNT_ID:
             raise OssError("AccessDenied", "Only Ferry's replication service may call this.")
         return
+    if op.access is Access.PUBLIC:
+        return  # e.g. a CORS preflight: the bucket's CORS rules decide, not its ACL
     if bucket is None:
         # Service calls and bucket creation need a signed-in account.
         if principal.anonymous:

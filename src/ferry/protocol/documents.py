@@ -9,8 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from ferry.core.bucket_options import DefaultEncryption, LoggingConfiguration
 from ferry.core.errors import OssError
 from ferry.core.model import Bucket, ObjectVersion
+from ferry.protocol.bucket_options_xml import encryption_info_element
 from ferry.protocol.xmlcodec import children, element, leaf, parse, serialize, text_of
 from ferry.service.buckets import BucketPage
 from ferry.service.listing import ObjectPage
@@ -73,7 +75,13 @@ def list_buckets(
     return serialize(root)
 
 
-def bucket_info(bucket: Bucket, endpoints: Endpoints, cross_region_replication: bool) -> bytes:
+def bucket_info(
+    bucket: Bucket,
+    endpoints: Endpoints,
+    cross_region_replication: bool,
+    encryption: DefaultEncryption | None = None,
+    logging: LoggingConfiguration | None = None,
+) -> bytes:
     root = element(
         "BucketInfo",
         element(
@@ -90,8 +98,12 @@ def bucket_info(bucket: Bucket, endpoints: Endpoints, cross_region_replication: 
             leaf("ResourceGroupId", ""),
             _owner(bucket.owner_id),
             element("AccessControlList", leaf("Grant", bucket.acl.value)),
-            element("ServerSideEncryptionRule", leaf("SSEAlgorithm", "None")),
-            element("BucketPolicy", leaf("LogBucket", ""), leaf("LogPrefix", "")),
+            encryption_info_element(encryption),
+            element(
+                "BucketPolicy",
+                leaf("LogBucket", logging.target_bucket if logging else ""),
+                leaf("LogPrefix", logging.target_prefix if logging else ""),
+            ),
             leaf("Comment", ""),
             leaf("Versioning", bucket.versioning.value) if bucket.versioning.value else None,
             leaf("DataRedundancyType", bucket.data_redundancy),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ferry.core.operations import Operation
-from ferry.protocol.handlers import bucket, objects, replication
+from ferry.protocol.handlers import bucket, bucket_config, objects, replication
 from ferry.protocol.http import RequestContext, Response
 from ferry.region import RegionRuntime
 
@@ -41,4 +41,5 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.PutObjectAcl: objects.put_object_acl,
     Operation.GetObjectAcl: objects.get_object_acl,
     **replication.HANDLERS,
+    **bucket_config.HANDLERS,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ferry.core.bucket_options import DefaultEncryption, LoggingConfiguration, check_default_encryption
 from ferry.core.errors import OssError
 from ferry.core.model import StorageClass, Versioning
 from ferry.protocol import documents as docs
@@ -39,14 +40,30 @@ async def put_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
         config = parse(body, "CreateBucketConfiguration")
         wanted_class = storage_class(text_of(config, "StorageClass"))
     acl = bucket_acl(ctx.header("x-oss-acl"))
+    default_encryption = _default_encryption(ctx)
     await ctx.run(
         rt.buckets.create, _owner(ctx), bucket_name(ctx), acl, wanted_class or StorageClass.STANDARD
     )
+    if default_encryption is not None:
+        await ctx.run(rt.configs.put, bucket_name(ctx), default_encryption)
     return Response().header("Location", "/" + bucket_name(ctx))
+
+
+def _default_encryption(ctx: RequestContext) -> DefaultEncryption | None:
+    """PutBucket may set the bucket's default encryption with the SSE headers of PutObject."""
+    algorithm = ctx.header("x-oss-server-side-encryption")
+    if algorithm is None:
+        return None
+    return check_default_encryption(
+        algorithm,
+        ctx.header("x-oss-server-side-encryption-key-id"),
+        ctx.header("x-oss-server-side-data-encryption"),
+    )
 
 
 async def delete_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
     await ctx.run(rt.buckets.delete, bucket_name(ctx))
+    await ctx.run(rt.configs.drop_bucket, bucket_name(ctx))
     return Response(status=204)
 
 
@@ -58,7 +75,17 @@ async def head_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
 async def get_bucket_info(ctx: RequestContext, rt: RegionRuntime) -> Response:
     bucket = await the_bucket(ctx, rt)
     replicating = await ctx.run(rt.replication.has_live_rules, bucket.name)
-    return xml_response(docs.bucket_info(bucket, endpoints(rt), cross_region_replication=replicating))
+    encryption = await ctx.run(rt.configs.get, bucket.name, DefaultEncryption)
+    logging = await ctx.run(rt.configs.get, bucket.name, LoggingConfiguration)
+    return xml_response(
+        docs.bucket_info(
+            bucket,
+            endpoints(rt),
+            cross_region_replication=replicating,
+            encryption=encryption,
+            logging=logging,
+        )
+    )
 
 
 async def get_bucket_location(ctx: RequestContext, rt: RegionRuntime) -> Response:

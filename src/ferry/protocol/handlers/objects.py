@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, unquote
 from ferry.core.errors import OssError
 from ferry.core.model import CONTENT_HEADERS, Bucket, ObjectVersion, Versioning
 from ferry.protocol import documents as docs
-from ferry.protocol.handlers import sse
+from ferry.protocol.handlers import sse, sse_copy
 from ferry.protocol.handlers.common import (
     content_length,
     object_acl,
@@ -101,7 +101,7 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     key = object_key(ctx)
     attrs = attrs_from_headers(ctx.headers)
     bucket = await the_bucket(ctx, rt)
-    wanted = sse.requested(ctx.headers)
+    wanted = await sse.wanted_for(ctx, rt, bucket)
     encryption, transform = None, None
     if wanted is not None:
         encryption, data_key = rt.kms.new_encryption(*wanted)
@@ -317,18 +317,35 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     replace = attrs_from_headers(ctx.headers) if directive == "REPLACE" else None
     source_version = await ctx.run(rt.objects.get, source_bucket, source_key, source_vid)
     check_copy_conditions(ctx.headers, source_version)
-    source, version = await ctx.run(
-        rt.objects.copy,
-        source_bucket,
-        source_key,
-        source_vid,
-        target,
-        object_key(ctx),
-        owner_id=target.owner_id,
-        replace=replace,
-        acl=object_acl(ctx.header("x-oss-object-acl")),
-        forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
-    )
+    wanted = await sse.wanted_for(ctx, rt, target)
+    if sse_copy.keeps(source_version.encryption, wanted):
+        source, version = await ctx.run(
+            rt.objects.copy,
+            source_bucket,
+            source_key,
+            source_vid,
+            target,
+            object_key(ctx),
+            owner_id=target.owner_id,
+            replace=replace,
+            acl=object_acl(ctx.header("x-oss-object-acl")),
+            forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+        )
+    else:
+        source, version = await ctx.run(
+            sse_copy.copy_reencrypted,
+            rt,
+            wanted,
+            source_bucket,
+            source_key,
+            source_vid,
+            target,
+            object_key(ctx),
+            owner_id=target.owner_id,
+            replace_attrs=replace,
+            acl=object_acl(ctx.header("x-oss-object-acl")),
+            forbid_overwrite=_flag(ctx.headers, "x-oss-forbid-overwrite"),
+        )
     response = xml_response(docs.copy_result(version))
     response.header("x-oss-hash-crc64ecma", version.crc64)
     if source_bucket.versioning is not Versioning.OFF:

@@ -73,11 +73,20 @@ class RouteConfig:
 
 
 @dataclass(frozen=True)
+class LifecycleSettings:
+    """``[lifecycle]``: how often each region applies its buckets' lifecycle rules."""
+
+    interval_seconds: float = 3600.0
+    """0 turns the sweep off."""
+
+
+@dataclass(frozen=True)
 class FerryConfig:
     data_dir: Path
     regions: tuple[RegionConfig, ...]
     routes: tuple[RouteConfig, ...]
     engine: EngineSettings = field(default_factory=EngineSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
 
     def region(self, name: str) -> RegionConfig:
         for region in self.regions:
@@ -151,7 +160,24 @@ def parse_config(raw: dict[str, Any], base: Path, data_dir: Path | None = None) 
             if t not in ("internal", "oss_acc"):
                 raise ConfigError(f"route {source}->{dest}: unknown transfer type {t!r}")
         routes.append(RouteConfig(source, dest, types, bool(entry.get("rtc", True))))
-    return FerryConfig(data_dir=root, regions=tuple(regions), routes=tuple(routes), engine=_engine(raw))
+    return FerryConfig(
+        data_dir=root,
+        regions=tuple(regions),
+        routes=tuple(routes),
+        engine=_engine(raw),
+        lifecycle=_lifecycle(raw),
+    )
+
+
+def _lifecycle(raw: dict[str, Any]) -> LifecycleSettings:
+    section = raw.get("lifecycle", {})
+    try:
+        interval = float(section.get("interval_seconds", LifecycleSettings.interval_seconds))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[lifecycle]: {exc}") from None
+    if interval < 0:
+        raise ConfigError("[lifecycle]: interval_seconds must not be negative")
+    return LifecycleSettings(interval_seconds=interval)
 
 
 def _engine(raw: dict[str, Any]) -> EngineSettings:

@@ -21,9 +21,11 @@ from ferry.replication.targets import ReplicationTarget
 from ferry.service.bucket_configs import BucketConfigService
 from ferry.service.buckets import BucketService
 from ferry.service.kms import KeyService
+from ferry.service.lifecycle_sweep import LifecycleSweeper, LifecycleWorker
 from ferry.service.objects import ObjectService
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
+from ferry.service.retention import RetentionGuard
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_configs import SqliteConfigStore
@@ -31,9 +33,14 @@ from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
+from ferry.storage.sqlite_usage import SqliteUsage
 
 _KEY_CACHE_SECONDS = 5.0
 """How long a looked-up key is trusted before the store is asked again (revocation delay)."""
+
+
+def _nothing_queued() -> None:
+    """The retention guard queues no work: it only refuses changes."""
 
 
 @dataclass
@@ -60,6 +67,9 @@ class RegionRuntime:
     clock: Clock
     executor: ThreadPoolExecutor
     configs: BucketConfigService
+    lifecycle: LifecycleWorker
+    usage: SqliteUsage
+    retention: RetentionGuard
     _keys: dict[str, _CachedKey] = field(default_factory=dict)
 
     @classmethod
@@ -90,13 +100,20 @@ class RegionRuntime:
         executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
         engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
         store.add_change_hook(queue.on_change, engine.wake)
+        buckets = BucketService(store, config.name, clock)
+        objects = ObjectService(store, blobs, clock)
+        configs = BucketConfigService(SqliteConfigStore(store.db), clock)
+        executor_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}")
+        sweeper = LifecycleSweeper(store, configs, buckets.find, objects, clock)
+        retention = RetentionGuard(configs, store, clock)
+        store.add_change_hook(retention.on_change, _nothing_queued)
         return cls(
             ferry=ferry,
             config=config,
             store=store,
             blobs=blobs,
-            buckets=BucketService(store, config.name, clock),
-            objects=ObjectService(store, blobs, clock),
+            buckets=buckets,
+            objects=objects,
             rules=rules,
             queue=queue,
             replication=admin,
@@ -105,8 +122,11 @@ class RegionRuntime:
             kms=kms,
             service_key=service_key,
             clock=clock,
-            executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
-            configs=BucketConfigService(SqliteConfigStore(store.db), clock),
+            executor=executor_pool,
+            configs=configs,
+            lifecycle=LifecycleWorker(sweeper, executor_pool, ferry.lifecycle.interval_seconds),
+            usage=SqliteUsage(store.db),
+            retention=retention,
         )
 
     def access_key(self, access_key_id: str) -> AccessKey | None:
@@ -124,7 +144,9 @@ class RegionRuntime:
     async def start(self) -> None:
         """Start background work (replication workers) once the server is up."""
         await self.engine.start()
+        self.lifecycle.start()
 
     async def stop(self) -> None:
+        await self.lifecycle.stop()
         await self.engine.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -14,15 +14,18 @@ from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
 
+from ferry.core.cors import CorsConfiguration
 from ferry.core.errors import OssError
 from ferry.core.identity import ANONYMOUS, Principal
 from ferry.core.model import Bucket, ObjectAcl
+from ferry.core.names import check_version_id
 from ferry.core.operations import Access, Level, Operation
 from ferry.iam.authorizer import authorize
-from ferry.protocol.addressing import resolve
+from ferry.protocol import bucket_guards
+from ferry.protocol.addressing import Target, resolve
 from ferry.protocol.auth import authenticate
 from ferry.protocol.documents import error_document
-from ferry.protocol.handlers import HANDLERS
+from ferry.protocol.handlers import HANDLERS, cors
 from ferry.protocol.http import RequestContext, Response
 from ferry.protocol.routing import route
 from ferry.protocol.signable import SignableRequest
@@ -34,6 +37,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
+_EC_SIGNING_REGION = "0002-00000226"
 _REQUEST_ID_BYTES = 12  # 24 hex characters, the length OSS uses and SDK tests assert
 
 
@@ -65,6 +69,9 @@ class FerryApp:
     def __init__(self, runtime: RegionRuntime) -> None:
         self.rt = runtime
         self.host_id = runtime.config.endpoint_host
+        name = runtime.config.name
+        self._signing_regions = frozenset({name, name.removeprefix("oss-")})
+        """The regions a V4 signature may name: ``cn-hangzhou`` (or Ferry's ``oss-cn-hangzhou``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -101,9 +108,34 @@ class FerryApp:
         if scope.get("query_string"):
             raw_target += "?" + scope["query_string"].decode("latin-1")
         target = resolve(raw_target, headers.get("host", ""), self.rt.config.endpoint_hosts)
+        method = scope["method"]
+        if "origin" in headers and target.bucket is not None and method != "OPTIONS":
+            # A browser's cross-origin request: the bucket's CORS rules add their headers to the
+            # answer, an error included.
+            extra = await self._cors_headers(target.bucket, method, headers)
+            try:
+                response = await self._serve(scope, receive, request_id, target, headers)
+            except OssError as error:
+                error.headers.extend(extra)
+                raise
+            response.headers.extend(extra)
+            return response
+        return await self._serve(scope, receive, request_id, target, headers)
+
+    async def _cors_headers(self, bucket: str, method: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+        config = await asyncio.get_running_loop().run_in_executor(
+            self.rt.executor, self.rt.configs.get, bucket, CorsConfiguration
+        )
+        return cors.actual_request_headers(config, method, headers)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, request_id: str, target: Target, headers: dict[str, str]
+    ) -> Response:
         query = dict(target.query)
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
+        if query.get("versionId") is not None and op.level is Level.OBJECT:
+            check_version_id(query["versionId"])
         signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
         # One executor hop for everything a request must pass before its handler runs.
         principal, bucket = await asyncio.get_running_loop().run_in_executor(
@@ -129,6 +161,10 @@ class FerryApp:
     ) -> tuple[Principal, Bucket | None]:
         """Authenticate, find the bucket, authorize (blocking: runs in the executor)."""
         result = authenticate(signable, self.rt.secret_of, self.rt.clock.now())
+        if result.region is not None and result.region not in self._signing_regions:
+            raise OssError(
+                "InvalidArgument", "Invalid signing region in Authorization header.", EC=_EC_SIGNING_REGION
+            )
         principal = ANONYMOUS
         if result.access_key_id is not None:
             key = self.rt.access_key(result.access_key_id)
@@ -153,6 +189,9 @@ class FerryApp:
                 return self.rt.objects.acl_of(bucket, key_name, version_id)
 
         authorize(op, principal, bucket, object_acl)
+        bucket_guards.admit(
+            self.rt.configs, self.rt.retention, op, principal, bucket, signable.key, signable.headers
+        )
         return principal, bucket
 
     async def _send(self, send: Send, response: Response, request_id: str, method: str) -> None:

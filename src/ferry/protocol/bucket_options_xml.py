@@ -3,6 +3,7 @@ requester pays, public access block and storage capacity."""
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
@@ -10,6 +11,7 @@ from ferry.core import bucket_options as opts
 from ferry.core.cors import CorsConfiguration, CorsRule
 from ferry.core.errors import OssError
 from ferry.core.referer import RefererConfiguration
+from ferry.core.worm import WormConfiguration
 from ferry.protocol.xmlcodec import children, element, leaf, leaves, parse, serialize, text_of
 from ferry.protocol.xmlvalues import bool_of, int_of, int_value, required
 
@@ -191,3 +193,22 @@ def parse_capacity(body: bytes) -> opts.StorageCapacity:
 
 def capacity(config: opts.StorageCapacity) -> bytes:
     return serialize(element("BucketUserQos", leaf("StorageCapacity", config.gigabytes)))
+
+
+# --- retention (WORM) --------------------------------------------------------------------
+
+
+def parse_worm_days(body: bytes, root_name: str) -> int:
+    root = parse(body, root_name)
+    return int_value(required(root, "RetentionPeriodInDays"), "RetentionPeriodInDays")
+
+
+def worm(config: WormConfiguration) -> bytes:
+    root = element(
+        "WormConfiguration",
+        leaf("WormId", config.worm_id),
+        leaf("State", config.state),
+        leaf("RetentionPeriodInDays", config.retention_days),
+        leaf("CreationDate", time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(config.created_at))),
+    )
+    return serialize(root)

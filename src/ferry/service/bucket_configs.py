@@ -22,6 +22,9 @@ class Config(Protocol):
 
 C = TypeVar("C", bound=Config)
 
+MAX_CACHED_BUCKETS = 10_000
+"""More buckets than this are read again rather than cached (the cache starts over)."""
+
 
 class _Entry:
     """One bucket's configurations: the stored JSON, decoded on first use."""
@@ -36,43 +39,55 @@ class BucketConfigService:
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
+        """Guards the cache only: no database call is made while it is held."""
         self._cache: dict[str, _Entry] = {}
+        self._generation: dict[str, int] = {}
+        """Bumped by every write of a bucket's configurations: a read that began before a
+        write must not cache what it read."""
 
     def _entry(self, bucket: str) -> _Entry:
         with self._lock:
             entry = self._cache.get(bucket)
-            if entry is None:
-                entry = _Entry(self._store.all_of(bucket))
-                self._cache[bucket] = entry
+            generation = self._generation.get(bucket, 0)
+        if entry is not None:
             return entry
+        entry = _Entry(self._store.all_of(bucket))
+        with self._lock:
+            if self._generation.get(bucket, 0) == generation:
+                if len(self._cache) >= MAX_CACHED_BUCKETS:
+                    self._cache.clear()
+                self._cache[bucket] = entry
+        return entry
+
+    def _changed(self, bucket: str) -> None:
+        with self._lock:
+            self._generation[bucket] = self._generation.get(bucket, 0) + 1
+            self._cache.pop(bucket, None)
 
     def get(self, bucket: str, cls: type[C]) -> C | None:
         entry = self._entry(bucket)
         with self._lock:
             if cls.KIND in entry.decoded:
                 return entry.decoded[cls.KIND]  # type: ignore[return-value]
-            raw = entry.raw.get(cls.KIND)
-            value = from_json(cls, raw) if raw is not None else None
+        raw = entry.raw.get(cls.KIND)
+        value = from_json(cls, raw) if raw is not None else None
+        with self._lock:
             entry.decoded[cls.KIND] = value
-            return value
+        return value
 
     def put(self, bucket: str, value: Config) -> None:
-        body = to_json(value)
-        with self._lock:
-            self._store.put(bucket, value.KIND, body, self._clock.now())
-            self._cache.pop(bucket, None)
+        self._store.put(bucket, value.KIND, to_json(value), self._clock.now())
+        self._changed(bucket)
 
     def delete(self, bucket: str, cls: type[Config]) -> bool:
-        with self._lock:
-            found = self._store.delete(bucket, cls.KIND)
-            self._cache.pop(bucket, None)
-            return found
+        found = self._store.delete(bucket, cls.KIND)
+        self._changed(bucket)
+        return found
 
     def drop_bucket(self, bucket: str) -> None:
         """Forget every configuration of a deleted bucket."""
-        with self._lock:
-            self._store.drop_bucket(bucket)
-            self._cache.pop(bucket, None)
+        self._store.drop_bucket(bucket)
+        self._changed(bucket)
 
     def buckets_with(self, cls: type[Config]) -> list[str]:
         return self._store.buckets_with(cls.KIND)

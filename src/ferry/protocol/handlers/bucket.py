@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from ferry.core.bucket_options import DefaultEncryption, LoggingConfiguration, check_default_encryption
+from ferry.core.bucket_options import (
+    BucketTags,
+    DefaultEncryption,
+    LoggingConfiguration,
+    check_default_encryption,
+)
 from ferry.core.errors import OssError
-from ferry.core.model import StorageClass, Versioning
+from ferry.core.model import Bucket, StorageClass, Versioning
 from ferry.protocol import documents as docs
 from ferry.protocol.handlers.common import (
     bucket_acl,
@@ -17,6 +22,7 @@ from ferry.protocol.handlers.common import (
 from ferry.protocol.http import RequestContext, Response, xml_response
 from ferry.protocol.xmlcodec import parse, text_of
 from ferry.region import RegionRuntime
+from ferry.service.buckets import BucketPage
 from ferry.service.listing import ObjectPage, list_objects
 from ferry.service.version_listing import list_versions
 
@@ -29,8 +35,37 @@ def _owner(ctx: RequestContext) -> str:
 async def list_buckets(ctx: RequestContext, rt: RegionRuntime) -> Response:
     prefix, marker = ctx.q("prefix") or "", ctx.q("marker") or ""
     max_keys = int_param(ctx, "max-keys", 100, 1, 1000)
-    page = await ctx.run(rt.buckets.list, _owner(ctx), prefix, marker, max_keys)
+    tag_key, tag_value = ctx.q("tag-key"), ctx.q("tag-value")
+    if tag_value is not None and not tag_key:
+        raise OssError("InvalidArgument", "tag-value needs tag-key.")
+    if tag_key:
+        page = await ctx.run(_tagged_page, rt, _owner(ctx), prefix, marker, max_keys, tag_key, tag_value)
+    else:
+        page = await ctx.run(rt.buckets.list, _owner(ctx), prefix, marker, max_keys)
     return xml_response(docs.list_buckets(page, _owner(ctx), prefix, marker, max_keys, endpoints(rt)))
+
+
+_TAG_SCAN_PAGES = 1000
+"""At most this many pages of buckets are read to fill one page of tagged buckets."""
+
+
+def _tagged_page(
+    rt: RegionRuntime, owner: str, prefix: str, marker: str, max_keys: int, key: str, value: str | None
+) -> BucketPage:
+    """ListBuckets with ``tag-key`` (and ``tag-value``): only buckets carrying that tag."""
+    found: list[Bucket] = []
+    for _ in range(_TAG_SCAN_PAGES):
+        page = rt.buckets.list(owner, prefix, marker, max_keys)
+        for b in page.buckets:
+            tags = rt.configs.get(b.name, BucketTags)
+            if tags is not None and key in tags.tags and (value is None or tags.tags[key] == value):
+                found.append(b)
+                if len(found) == max_keys:
+                    return BucketPage(found, True, b.name)
+        if not page.truncated:
+            break
+        marker = page.next_marker
+    return BucketPage(found, False, "")
 
 
 async def put_bucket(ctx: RequestContext, rt: RegionRuntime) -> Response:
@@ -95,7 +130,8 @@ async def get_bucket_location(ctx: RequestContext, rt: RegionRuntime) -> Respons
 
 async def get_bucket_stat(ctx: RequestContext, rt: RegionRuntime) -> Response:
     stats = await ctx.run(rt.buckets.stat, bucket_name(ctx))
-    return xml_response(docs.bucket_stat(stats))
+    by_class = await ctx.run(rt.usage.by_class, bucket_name(ctx))
+    return xml_response(docs.bucket_stat(stats, by_class))
 
 
 async def put_bucket_acl(ctx: RequestContext, rt: RegionRuntime) -> Response:
@@ -161,7 +197,20 @@ async def list_multipart_uploads(ctx: RequestContext, rt: RegionRuntime) -> Resp
     )
 
 
+_MAX_LIST_PARAM_BYTES = 1024
+_LIST_TEXT_PARAMS = ("prefix", "delimiter", "marker", "key-marker", "version-id-marker", "start-after")
+
+
 def _list_params(ctx: RequestContext) -> docs.ListParams:
+    for name in _LIST_TEXT_PARAMS:
+        value = ctx.q(name)
+        if value is not None and len(value.encode("utf-8", "surrogateescape")) > _MAX_LIST_PARAM_BYTES:
+            raise OssError(
+                "InvalidArgument",
+                f"{name} must not exceed {_MAX_LIST_PARAM_BYTES} bytes.",
+                ArgumentName=name,
+                ArgumentValue=value,
+            )
     encoding = ctx.q("encoding-type")
     if encoding not in (None, "", "url"):
         raise OssError("InvalidArgument", "encoding-type must be url.")

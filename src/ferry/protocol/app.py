@@ -8,11 +8,13 @@ leaves through :func:`render_error`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ferry.core.cors import CorsConfiguration
 from ferry.core.errors import OssError
@@ -21,7 +23,7 @@ from ferry.core.model import Bucket, ObjectAcl
 from ferry.core.names import check_version_id
 from ferry.core.operations import Access, Level, Operation
 from ferry.iam.authorizer import authorize
-from ferry.protocol import bucket_guards
+from ferry.protocol import bucket_guards, traffic
 from ferry.protocol.addressing import Target, resolve
 from ferry.protocol.auth import authenticate
 from ferry.protocol.documents import error_document
@@ -48,8 +50,12 @@ def new_request_id() -> str:
 def render_error(error: OssError, request_id: str, host_id: str, method: str) -> Response:
     headers = [("Content-Type", "application/xml"), ("x-oss-ec", error.details.get("EC", ""))]
     body = b""
-    if method != "HEAD" and error.status != 304:  # a 304 never has a body
+    if error.status != 304:  # a 304 never has a body
         body = error_document(error.code, error.message, request_id, host_id, error.details)
+    if method == "HEAD":
+        # No body: OSS sends the error document base64-encoded in x-oss-err instead.
+        headers.append(("x-oss-err", base64.b64encode(body).decode()))
+        body = b""
     response = Response(status=error.status, headers=[h for h in headers if h[1]], body=body)
     for name, value in error.headers:
         response.header(name, value)
@@ -63,6 +69,28 @@ def _headers_of(scope: Scope) -> dict[str, str]:
         value = raw_value.decode("utf-8", "surrogateescape")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     return headers
+
+
+_TRAFFIC_LIMIT = traffic.HEADER.encode()
+
+
+def _traffic_limit(scope: Scope) -> int | None:
+    """The request's x-oss-traffic-limit (header or presigned-URL query), looked for cheaply."""
+    headers = {
+        n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"] if n.lower() == _TRAFFIC_LIMIT
+    }
+    raw_query = scope.get("query_string") or b""
+    query = dict(parse_qsl(raw_query.decode("latin-1"))) if _TRAFFIC_LIMIT in raw_query else {}
+    return traffic.requested_limit(headers, query)
+
+
+def _declares_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name.lower() == b"transfer-encoding":
+            return True
+    return False
 
 
 class FerryApp:
@@ -81,14 +109,23 @@ class FerryApp:
             return
         request_id = new_request_id()
         method = scope["method"]
+        pacer = None
         try:
+            limit = _traffic_limit(scope)
+            if limit is not None:
+                pacer = traffic.Pacer(limit)
+                receive = traffic.paced_receive(receive, limit)
             response = await self._handle(scope, receive, request_id)
         except OssError as error:
             response = render_error(error, request_id, self.host_id, method)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
             response = render_error(OssError("InternalError"), request_id, self.host_id, method)
-        await self._send(send, response, request_id, method)
+        if method in ("GET", "HEAD") and _declares_body(scope):
+            # A body on a GET is never read: the connection cannot be trusted to be in step
+            # for another request (clients that copy Content-Length onto GETs), so end it.
+            response.header("Connection", "close")
+        await self._send(send, response, request_id, method, pacer)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -194,7 +231,9 @@ class FerryApp:
         )
         return principal, bucket
 
-    async def _send(self, send: Send, response: Response, request_id: str, method: str) -> None:
+    async def _send(
+        self, send: Send, response: Response, request_id: str, method: str, pacer: traffic.Pacer | None = None
+    ) -> None:
         headers: list[tuple[bytes, bytes]] = [
             (b"x-oss-request-id", request_id.encode()),
             (b"date", formatdate(usegmt=True).encode()),
@@ -206,6 +245,9 @@ class FerryApp:
         if not any(name == b"content-length" for name, _ in headers):
             headers.append((b"content-length", str(length or 0).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if pacer is not None and method != "HEAD" and (response.stream is not None or response.body):
+            await self._send_paced(send, response, pacer)
+            return
         if method == "HEAD" or response.stream is None:
             body = b"" if method == "HEAD" else response.body
             await send({"type": "http.response.body", "body": body})
@@ -213,6 +255,25 @@ class FerryApp:
                 _close(response.stream)
             return
         await self._send_stream(send, response)
+
+    async def _send_paced(self, send: Send, response: Response, pacer: traffic.Pacer) -> None:
+        """The body no faster than the request's x-oss-traffic-limit."""
+        loop = asyncio.get_running_loop()
+        stream = response.stream
+        pending = b"" if stream is not None else response.body
+        try:
+            while True:
+                if not pending and stream is not None:
+                    pending = await loop.run_in_executor(self.rt.executor, next, stream, b"") or b""
+                if not pending:
+                    break
+                piece, pending = pending[: pacer.chunk], pending[pacer.chunk :]
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                await pacer.account(len(piece))
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            if stream is not None:
+                _close(stream)
 
     async def _send_stream(self, send: Send, response: Response) -> None:
         stream = response.stream

@@ -366,12 +366,19 @@ def test_public_access_block_hides_public_acls(cluster: FerryCluster, bucket: os
     assert anonymous.get_object("k").read() == b"public"
 
 
-def test_storage_capacity_is_kept(bucket: oss2.Bucket) -> None:
+def test_storage_capacity_limits_writes(bucket: oss2.Bucket) -> None:
     assert bucket.get_bucket_storage_capacity().storage_capacity == -1
     bucket.set_bucket_storage_capacity(oss2.models.BucketUserQos(100))
     assert bucket.get_bucket_storage_capacity().storage_capacity == 100
+    bucket.put_object("fits", b"x" * 1024)
     with pytest.raises(oss2.exceptions.InvalidArgument):
         bucket.set_bucket_storage_capacity(oss2.models.BucketUserQos(-2))
+    bucket.set_bucket_storage_capacity(oss2.models.BucketUserQos(0))
+    with pytest.raises(oss2.exceptions.ServerError) as error:
+        bucket.put_object("full", b"x")
+    assert (error.value.status, error.value.code) == (403, "InsufficientStorageSpace")
+    bucket.delete_object("fits")
+    bucket.put_object("empty", b"")  # nothing stored, nothing added: still within 0 GB
 
 
 # --- retention (WORM) --------------------------------------------------------------------------

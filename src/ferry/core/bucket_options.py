@@ -92,7 +92,8 @@ class PublicAccessBlock:
 
 @dataclass(frozen=True)
 class StorageCapacity:
-    """The bucket's capacity in GB (``-1``: unlimited); writes beyond it are refused."""
+    """The bucket's capacity in GB (``-1``: unlimited): once its objects (all versions) fill it,
+    writes are refused with 403 ``InsufficientStorageSpace``."""
 
     KIND: ClassVar[str] = "storage_capacity"
     gigabytes: int = -1

@@ -105,6 +105,8 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "NoSuchWORMConfiguration": ErrorSpec(404, "The WORM configuration does not exist."),
     "WORMConfigurationLocked": ErrorSpec(403, "The WORM configuration is locked."),
     "InvalidWORMConfiguration": ErrorSpec(400, "The WORM configuration is not valid."),
+    "InsufficientStorageSpace": ErrorSpec(403, "The bucket's storage capacity would be exceeded."),
+    "NoSuchAccessPoint": ErrorSpec(404, "Accesspoint not found"),
     "FileImmutable": ErrorSpec(409, "The object is protected by the bucket's retention policy."),
     # --- server --------------------------------------------------------
     "InternalError": ErrorSpec(500, "We encountered an internal error. Please try again."),

@@ -99,6 +99,7 @@ class FerryApp:
         self.host_id = runtime.config.endpoint_host
         name = runtime.config.name
         self._signing_regions = frozenset({name, name.removeprefix("oss-")})
+        self._guards = bucket_guards.BucketGuards(runtime.configs, runtime.retention, runtime.usage)
         """The regions a V4 signature may name: ``cn-hangzhou`` (or Ferry's ``oss-cn-hangzhou``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -226,9 +227,7 @@ class FerryApp:
                 return self.rt.objects.acl_of(bucket, key_name, version_id)
 
         authorize(op, principal, bucket, object_acl)
-        bucket_guards.admit(
-            self.rt.configs, self.rt.retention, op, principal, bucket, signable.key, signable.headers
-        )
+        self._guards.admit(op, principal, bucket, signable.key, signable.headers)
         return principal, bucket
 
     async def _send(

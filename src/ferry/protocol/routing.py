@@ -142,6 +142,17 @@ KNOWN_UNSERVED_SUBRESOURCES = frozenset(
         "describeRegions",
         "objectInfo",
         "responseHeader",
+        "accessmonitor",
+        "regions",
+        "accessPointPolicy",
+        "requesterQosInfo",
+        "qosRequester",
+        "resourcePoolInfo",
+        "resourcePoolBuckets",
+        "styleName",
+        "vod",
+        "x-oss-async-process",
+        "x-oss-write-get-object-response",
     }
 )
 

@@ -25,3 +25,15 @@ class SqliteUsage:
             (bucket,),
         )
         return {str(r["storage_class"]): ClassUsage(int(r["n"]), int(r["bytes"])) for r in rows}
+
+    def total_bytes(self, bucket: str) -> int:
+        row = (
+            self._db.conn()
+            .execute(
+                "SELECT coalesce(sum(size), 0) AS bytes FROM versions "
+                "WHERE bucket = ? AND is_delete_marker = 0",
+                (bucket,),
+            )
+            .fetchone()
+        )
+        return int(row["bytes"])

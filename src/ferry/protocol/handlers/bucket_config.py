@@ -186,16 +186,26 @@ async def get_request_payment(ctx: RequestContext, rt: RegionRuntime) -> Respons
     return xml_response(oxml.request_payment(config or opts.RequestPayment()))
 
 
+def _no_access_point(ctx: RequestContext) -> None:
+    """``x-oss-access-point-name`` names an access point's block: Ferry has no access points."""
+    name = ctx.q("x-oss-access-point-name")
+    if name is not None:
+        raise OssError("NoSuchAccessPoint", AccessPointName=name)
+
+
 async def put_bucket_public_access_block(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    _no_access_point(ctx)
     return await _store(ctx, rt, oxml.parse_public_access_block(await ctx.read_body()))
 
 
 async def get_bucket_public_access_block(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    _no_access_point(ctx)
     config = await _load(ctx, rt, opts.PublicAccessBlock)
     return xml_response(oxml.public_access_block(config or opts.PublicAccessBlock()))
 
 
 async def delete_bucket_public_access_block(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    _no_access_point(ctx)
     return await _remove(ctx, rt, opts.PublicAccessBlock)
 
 

@@ -81,12 +81,20 @@ class LifecycleSettings:
 
 
 @dataclass(frozen=True)
+class AccessLogSettings:
+    """``[access_log]``: how often buckets' access logs are written to their target buckets."""
+
+    flush_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class FerryConfig:
     data_dir: Path
     regions: tuple[RegionConfig, ...]
     routes: tuple[RouteConfig, ...]
     engine: EngineSettings = field(default_factory=EngineSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    access_log: AccessLogSettings = field(default_factory=AccessLogSettings)
 
     def region(self, name: str) -> RegionConfig:
         for region in self.regions:
@@ -166,7 +174,19 @@ def parse_config(raw: dict[str, Any], base: Path, data_dir: Path | None = None) 
         routes=tuple(routes),
         engine=_engine(raw),
         lifecycle=_lifecycle(raw),
+        access_log=_access_log(raw),
     )
+
+
+def _access_log(raw: dict[str, Any]) -> AccessLogSettings:
+    section = raw.get("access_log", {})
+    try:
+        flush = float(section.get("flush_seconds", AccessLogSettings.flush_seconds))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[access_log]: {exc}") from None
+    if flush <= 0:
+        raise ConfigError("[access_log]: flush_seconds must be positive")
+    return AccessLogSettings(flush_seconds=flush)
 
 
 def _lifecycle(raw: dict[str, Any]) -> LifecycleSettings:

@@ -18,11 +18,13 @@ from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
 from ferry.replication.targets import ReplicationTarget
+from ferry.service.access_log import AccessLog
 from ferry.service.bucket_configs import BucketConfigService
 from ferry.service.buckets import BucketService
 from ferry.service.kms import KeyService
-from ferry.service.lifecycle_sweep import LifecycleSweeper, LifecycleWorker
+from ferry.service.lifecycle_sweep import LifecycleSweeper
 from ferry.service.objects import ObjectService
+from ferry.service.periodic import PeriodicWorker
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
 from ferry.service.retention import RetentionGuard
@@ -67,7 +69,9 @@ class RegionRuntime:
     clock: Clock
     executor: ThreadPoolExecutor
     configs: BucketConfigService
-    lifecycle: LifecycleWorker
+    lifecycle: PeriodicWorker
+    access_log: AccessLog
+    access_log_writer: PeriodicWorker
     usage: SqliteUsage
     retention: RetentionGuard
     _keys: dict[str, _CachedKey] = field(default_factory=dict)
@@ -106,6 +110,7 @@ class RegionRuntime:
         executor_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}")
         sweeper = LifecycleSweeper(store, configs, buckets.find, objects, clock)
         retention = RetentionGuard(configs, store, clock)
+        access_log = AccessLog(configs, buckets.find, objects, blobs)
         store.add_change_hook(retention.on_change, _nothing_queued)
         return cls(
             ferry=ferry,
@@ -124,8 +129,14 @@ class RegionRuntime:
             clock=clock,
             executor=executor_pool,
             configs=configs,
-            lifecycle=LifecycleWorker(sweeper, executor_pool, ferry.lifecycle.interval_seconds),
+            lifecycle=PeriodicWorker(
+                "lifecycle", sweeper.run_once, executor_pool, ferry.lifecycle.interval_seconds
+            ),
             usage=SqliteUsage(store.db),
+            access_log=access_log,
+            access_log_writer=PeriodicWorker(
+                "access-log", access_log.flush, executor_pool, ferry.access_log.flush_seconds
+            ),
             retention=retention,
         )
 
@@ -145,8 +156,11 @@ class RegionRuntime:
         """Start background work (replication workers) once the server is up."""
         await self.engine.start()
         self.lifecycle.start()
+        self.access_log_writer.start()
 
     async def stop(self) -> None:
         await self.lifecycle.stop()
+        await self.access_log_writer.stop()
+        await self.access_log_writer.run_now()  # what is still buffered
         await self.engine.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime
 import http.server
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import alibabacloud_oss_v2 as oss
 import oss2
@@ -428,43 +429,69 @@ def test_lifecycle_round_trip_with_both_sdks(cluster: FerryCluster, bucket: oss2
         bucket.get_bucket_lifecycle()
 
 
-def test_lifecycle_sweep_expires_objects(tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FerryCluster]:
+    """A cluster whose lifecycle sweep and access-log writer run every fraction of a second."""
+    extra = "\n[lifecycle]\ninterval_seconds = 0.3\n\n[access_log]\nflush_seconds = 0.3\n"
+    c = FerryCluster.create(tmp_path_factory.mktemp("quick"), extra).start()
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return check()
+
+
+def test_lifecycle_sweep_expires_objects(quick: FerryCluster) -> None:
     from oss2.models import BucketLifecycle, LifecycleExpiration, LifecycleRule
 
-    fast = FerryCluster.create(
-        tmp_path_factory.mktemp("lc"), "\n[lifecycle]\ninterval_seconds = 0.3\n"
-    ).start()
-    try:
-        b = fast.oss2_bucket(unique_bucket("sweep"))
-        b.create_bucket()
-        b.put_bucket_versioning(oss2.models.BucketVersioningConfig("Enabled"))
-        b.put_object("tmp/a", b"goes")
-        b.put_object("keep/b", b"stays")
-        tomorrow = datetime.date.today() + datetime.timedelta(days=2)
-        rule = LifecycleRule(
-            "expire-tmp",
-            "tmp/",
-            status=LifecycleRule.ENABLED,
-            expiration=LifecycleExpiration(created_before_date=tomorrow),
-        )
-        b.put_bucket_lifecycle(BucketLifecycle([rule]))
-        deadline = datetime.datetime.now() + datetime.timedelta(seconds=20)
-        while b.object_exists("tmp/a") and datetime.datetime.now() < deadline:
-            threading.Event().wait(0.2)
-        assert not b.object_exists("tmp/a")
-        versions = b.list_object_versions()
-        assert [m.key for m in versions.delete_marker] == ["tmp/a"]  # versioned: hidden, not erased
-        assert b.object_exists("keep/b")
-    finally:
-        fast.stop()
+    b = quick.oss2_bucket(unique_bucket("sweep"))
+    b.create_bucket()
+    b.put_bucket_versioning(oss2.models.BucketVersioningConfig("Enabled"))
+    b.put_object("tmp/a", b"goes")
+    b.put_object("keep/b", b"stays")
+    cutoff = datetime.date.today() + datetime.timedelta(days=2)
+    rule = LifecycleRule(
+        "expire-tmp",
+        "tmp/",
+        status=LifecycleRule.ENABLED,
+        expiration=LifecycleExpiration(created_before_date=cutoff),
+    )
+    b.put_bucket_lifecycle(BucketLifecycle([rule]))
+    assert _eventually(lambda: not b.object_exists("tmp/a"))
+    versions = b.list_object_versions()
+    assert [m.key for m in versions.delete_marker] == ["tmp/a"]  # versioned: hidden, not erased
+    assert b.object_exists("keep/b")
+
+
+def test_access_logs_are_written_to_the_target_bucket(quick: FerryCluster) -> None:
+    source = quick.oss2_bucket(unique_bucket("logged"))
+    target = quick.oss2_bucket(unique_bucket("logs"))
+    source.create_bucket()
+    target.create_bucket()
+    source.put_bucket_logging(BucketLogging(target.bucket_name, "access/"))
+    source.put_object("seen", b"x")
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        source.get_object("unseen")
+
+    def logs() -> list[str]:
+        return [o.key for o in oss2.ObjectIterator(target, prefix="access/")]
+
+    assert _eventually(lambda: any("seen" in target.get_object(k).read().decode() for k in logs()))
+    assert all(k.startswith(f"access/{source.bucket_name}") for k in logs())
+    text = "".join(target.get_object(k).read().decode() for k in logs())
+    assert '"PutObject"' in text and '"NoSuchKey"' in text and source.bucket_name in text
 
 
 # --- request-level features ---------------------------------------------------------------------
 
 
 def test_traffic_limit_paces_uploads_and_downloads(bucket: oss2.Bucket) -> None:
-    import time
-
     body = b"x" * (200 * 1024)  # 2 s at 100 KB/s
     started = time.monotonic()
     bucket.put_object("slow", body, headers={"x-oss-traffic-limit": "819200"})

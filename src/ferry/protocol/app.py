@@ -11,6 +11,7 @@ import asyncio
 import base64
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
@@ -24,6 +25,7 @@ from ferry.core.names import check_version_id
 from ferry.core.operations import Access, Level, Operation
 from ferry.iam.authorizer import authorize
 from ferry.protocol import bucket_guards, traffic
+from ferry.protocol.access_trace import Trace, record_of
 from ferry.protocol.addressing import Target, resolve
 from ferry.protocol.auth import authenticate
 from ferry.protocol.documents import error_document
@@ -111,13 +113,15 @@ class FerryApp:
         request_id = new_request_id()
         method = scope["method"]
         pacer = None
+        started, trace = time.monotonic(), Trace()
         try:
             limit = _traffic_limit(scope)
             if limit is not None:
                 pacer = traffic.Pacer(limit)
                 receive = traffic.paced_receive(receive, limit)
-            response = await self._handle(scope, receive, request_id)
+            response = await self._handle(scope, receive, request_id, trace)
         except OssError as error:
+            trace.error_code = error.code
             response = render_error(error, request_id, self.host_id, method)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
@@ -127,6 +131,10 @@ class FerryApp:
             # for another request (clients that copy Content-Length onto GETs), so end it.
             response.header("Connection", "close")
         await self._send(send, response, request_id, method, pacer)
+        if trace.bucket is not None:
+            sent = response.content_length if response.stream is not None else len(response.body)
+            record = record_of(scope, trace, response.status, sent or 0, started, request_id)
+            self.rt.access_log.record(record)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -139,26 +147,27 @@ class FerryApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str, trace: Trace) -> Response:
         headers = _headers_of(scope)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         raw_target = raw_path.decode("latin-1")
         if scope.get("query_string"):
             raw_target += "?" + scope["query_string"].decode("latin-1")
         target = resolve(raw_target, headers.get("host", ""), self.rt.config.endpoint_hosts)
+        trace.bucket, trace.key = target.bucket, target.key
         method = scope["method"]
         if "origin" in headers and target.bucket is not None and method != "OPTIONS":
             # A browser's cross-origin request: the bucket's CORS rules add their headers to the
             # answer, an error included.
             extra = await self._cors_headers(target.bucket, method, headers)
             try:
-                response = await self._serve(scope, receive, request_id, target, headers)
+                response = await self._serve(scope, receive, request_id, target, headers, trace)
             except OssError as error:
                 error.headers.extend(extra)
                 raise
             response.headers.extend(extra)
             return response
-        return await self._serve(scope, receive, request_id, target, headers)
+        return await self._serve(scope, receive, request_id, target, headers, trace)
 
     async def _cors_headers(self, bucket: str, method: str, headers: dict[str, str]) -> list[tuple[str, str]]:
         config = await asyncio.get_running_loop().run_in_executor(
@@ -167,11 +176,18 @@ class FerryApp:
         return cors.actual_request_headers(config, method, headers)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, request_id: str, target: Target, headers: dict[str, str]
+        self,
+        scope: Scope,
+        receive: Receive,
+        request_id: str,
+        target: Target,
+        headers: dict[str, str],
+        trace: Trace,
     ) -> Response:
         query = dict(target.query)
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
+        trace.operation = op.name
         if query.get("versionId") is not None and op.level is Level.OBJECT:
             check_version_id(query["versionId"])
         signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
@@ -179,6 +195,8 @@ class FerryApp:
         principal, bucket = await asyncio.get_running_loop().run_in_executor(
             self.rt.executor, self._admit, signable, op, query.get("versionId")
         )
+        trace.requester = principal.account_id or ""
+        trace.access_key_id = principal.access_key_id or ""
         ctx = RequestContext(
             method=method,
             bucket=target.bucket,

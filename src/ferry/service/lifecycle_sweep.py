@@ -5,16 +5,13 @@ lifecycle configuration, the versions under the prefixes of its enabled rules,
 asks :func:`ferry.core.lifecycle.decide` what to do with each, and does it
 through :class:`ObjectService` — the same path as a client's DeleteObject, so
 the change is committed with its replication work like any other delete.
-:class:`LifecycleWorker` runs a pass every ``interval_seconds`` in the region.
+:class:`ferry.service.periodic.PeriodicWorker` runs a pass every ``interval_seconds``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from ferry.core import lifecycle as lc
@@ -84,6 +81,8 @@ class LifecycleSweeper:
                 self._sweep_bucket(bucket, config.rules, report)
             except Exception:
                 log.exception("lifecycle sweep of bucket %s failed; the next pass tries again", name)
+        if report.expired:
+            log.info("lifecycle sweep: %d changes in %d buckets", len(report.expired), report.buckets)
         return report
 
     def _sweep_bucket(self, bucket: Bucket, rules: Sequence[lc.LifecycleRule], report: SweepReport) -> None:
@@ -158,36 +157,3 @@ class LifecycleSweeper:
         # A delete marker or a noncurrent version: removed by its id, whatever happened since.
         self._objects.delete(bucket, version.key, version.version_id)
         return True
-
-
-class LifecycleWorker:
-    """Runs a sweep every ``interval`` seconds in the region's executor."""
-
-    def __init__(self, sweeper: LifecycleSweeper, executor: Executor, interval: float) -> None:
-        self._sweeper = sweeper
-        self._executor = executor
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._interval > 0 and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="ferry-lifecycle")
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                report = await loop.run_in_executor(self._executor, self._sweeper.run_once)
-            except Exception:
-                log.exception("lifecycle sweep failed")
-                continue
-            if report.expired:
-                log.info("lifecycle sweep: %d changes in %d buckets", len(report.expired), report.buckets)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

@@ -19,6 +19,8 @@ class Trace:
     requester: str = ""
     access_key_id: str = ""
     error_code: str = ""
+    logged: bool = False
+    """The bucket has an access log (only then is the request recorded)."""
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:

@@ -17,6 +17,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ferry.core.bucket_options import LoggingConfiguration
 from ferry.core.cors import CorsConfiguration
 from ferry.core.errors import OssError
 from ferry.core.identity import ANONYMOUS, Principal
@@ -131,7 +132,7 @@ class FerryApp:
             # for another request (clients that copy Content-Length onto GETs), so end it.
             response.header("Connection", "close")
         await self._send(send, response, request_id, method, pacer)
-        if trace.bucket is not None:
+        if trace.logged:
             sent = response.content_length if response.stream is not None else len(response.body)
             record = record_of(scope, trace, response.status, sent or 0, started, request_id)
             self.rt.access_log.record(record)
@@ -192,7 +193,7 @@ class FerryApp:
             check_version_id(query["versionId"])
         signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
         # One executor hop for everything a request must pass before its handler runs.
-        principal, bucket = await asyncio.get_running_loop().run_in_executor(
+        principal, bucket, trace.logged = await asyncio.get_running_loop().run_in_executor(
             self.rt.executor, self._admit, signable, op, query.get("versionId")
         )
         trace.requester = principal.account_id or ""
@@ -214,8 +215,10 @@ class FerryApp:
 
     def _admit(
         self, signable: SignableRequest, op: Operation, version_id: str | None
-    ) -> tuple[Principal, Bucket | None]:
-        """Authenticate, find the bucket, authorize (blocking: runs in the executor)."""
+    ) -> tuple[Principal, Bucket | None, bool]:
+        """Authenticate, find the bucket, authorize (blocking: runs in the executor).
+
+        The flag says whether the bucket keeps an access log of its requests."""
         result = authenticate(signable, self.rt.secret_of, self.rt.clock.now())
         if result.region is not None and result.region not in self._signing_regions:
             raise OssError(
@@ -234,7 +237,7 @@ class FerryApp:
                 if op.level is Level.OBJECT and signable.bucket
                 else None
             )
-            return principal, found
+            return principal, found, False
         assert signable.bucket is not None
         bucket = self.rt.buckets.require(signable.bucket)
         object_acl = None
@@ -246,7 +249,8 @@ class FerryApp:
 
         authorize(op, principal, bucket, object_acl)
         self._guards.admit(op, principal, bucket, signable.key, signable.headers)
-        return principal, bucket
+        logged = self.rt.configs.get(bucket.name, LoggingConfiguration) is not None
+        return principal, bucket, logged
 
     async def _send(
         self, send: Send, response: Response, request_id: str, method: str, pacer: traffic.Pacer | None = None

@@ -73,11 +73,28 @@ class RouteConfig:
 
 
 @dataclass(frozen=True)
+class LifecycleSettings:
+    """``[lifecycle]``: how often each region applies its buckets' lifecycle rules."""
+
+    interval_seconds: float = 3600.0
+    """0 turns the sweep off."""
+
+
+@dataclass(frozen=True)
+class AccessLogSettings:
+    """``[access_log]``: how often buckets' access logs are written to their target buckets."""
+
+    flush_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class FerryConfig:
     data_dir: Path
     regions: tuple[RegionConfig, ...]
     routes: tuple[RouteConfig, ...]
     engine: EngineSettings = field(default_factory=EngineSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    access_log: AccessLogSettings = field(default_factory=AccessLogSettings)
 
     def region(self, name: str) -> RegionConfig:
         for region in self.regions:
@@ -151,7 +168,36 @@ def parse_config(raw: dict[str, Any], base: Path, data_dir: Path | None = None) 
             if t not in ("internal", "oss_acc"):
                 raise ConfigError(f"route {source}->{dest}: unknown transfer type {t!r}")
         routes.append(RouteConfig(source, dest, types, bool(entry.get("rtc", True))))
-    return FerryConfig(data_dir=root, regions=tuple(regions), routes=tuple(routes), engine=_engine(raw))
+    return FerryConfig(
+        data_dir=root,
+        regions=tuple(regions),
+        routes=tuple(routes),
+        engine=_engine(raw),
+        lifecycle=_lifecycle(raw),
+        access_log=_access_log(raw),
+    )
+
+
+def _access_log(raw: dict[str, Any]) -> AccessLogSettings:
+    section = raw.get("access_log", {})
+    try:
+        flush = float(section.get("flush_seconds", AccessLogSettings.flush_seconds))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[access_log]: {exc}") from None
+    if flush <= 0:
+        raise ConfigError("[access_log]: flush_seconds must be positive")
+    return AccessLogSettings(flush_seconds=flush)
+
+
+def _lifecycle(raw: dict[str, Any]) -> LifecycleSettings:
+    section = raw.get("lifecycle", {})
+    try:
+        interval = float(section.get("interval_seconds", LifecycleSettings.interval_seconds))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[lifecycle]: {exc}") from None
+    if interval < 0:
+        raise ConfigError("[lifecycle]: interval_seconds must not be negative")
+    return LifecycleSettings(interval_seconds=interval)
 
 
 def _engine(raw: dict[str, Any]) -> EngineSettings:

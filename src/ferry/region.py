@@ -23,24 +23,35 @@ from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
 from ferry.replication.targets import ReplicationTarget, TargetError
+from ferry.service.access_log import AccessLog
 from ferry.service.appends import AppendService
+from ferry.service.bucket_configs import BucketConfigService
 from ferry.service.buckets import BucketService
 from ferry.service.iam_directory import IamDirectory
 from ferry.service.kms import KeyService
+from ferry.service.lifecycle_sweep import LifecycleSweeper
 from ferry.service.multipart import MultipartService
 from ferry.service.objects import ObjectService
+from ferry.service.periodic import PeriodicWorker
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
+from ferry.service.retention import RetentionGuard
 from ferry.service.symlinks import SymlinkService
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.inline_blobs import InlineBlobReader
 from ferry.storage.interfaces import AccessKey
+from ferry.storage.sqlite_configs import SqliteConfigStore
 from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_iam import SqliteIamStore
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_multipart import SqliteMultipartStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
+from ferry.storage.sqlite_usage import SqliteUsage
+
+
+def _nothing_queued() -> None:
+    """The retention guard queues no work: it only refuses changes."""
 
 
 @dataclass
@@ -65,6 +76,12 @@ class RegionRuntime:
     multipart: MultipartService
     appends: AppendService
     symlinks: SymlinkService
+    configs: BucketConfigService
+    lifecycle: PeriodicWorker
+    access_log: AccessLog
+    access_log_writer: PeriodicWorker
+    usage: SqliteUsage
+    retention: RetentionGuard
 
     @classmethod
     def build(cls, ferry: FerryConfig, region_name: str, clock: Clock | None = None) -> RegionRuntime:
@@ -137,13 +154,21 @@ class RegionRuntime:
         engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
         store.add_change_hook(queue.on_change, engine.wake)
         uploads = SqliteMultipartStore(store.db)
+        buckets = BucketService(store, config.name, clock)
+        objects = ObjectService(store, blobs, clock)
+        configs = BucketConfigService(SqliteConfigStore(store.db), clock)
+        executor_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix=f"ferry-{config.name}")
+        sweeper = LifecycleSweeper(store, configs, buckets.find, objects, clock)
+        retention = RetentionGuard(configs, store, clock)
+        access_log = AccessLog(configs, buckets.find, objects, blobs)
+        store.add_change_hook(retention.on_change, _nothing_queued)
         return cls(
             ferry=ferry,
             config=config,
             store=store,
             blobs=blobs,
-            buckets=BucketService(store, config.name, clock),
-            objects=ObjectService(store, blobs, clock),
+            buckets=buckets,
+            objects=objects,
             rules=rules,
             queue=queue,
             replication=admin,
@@ -153,17 +178,32 @@ class RegionRuntime:
             service_key=service_key,
             iam=iam,
             clock=clock,
-            executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix=f"ferry-{config.name}"),
             uploads=uploads,
             multipart=MultipartService(store, uploads, blobs, kms, clock),
             appends=AppendService(store, blobs, kms, clock),
             symlinks=SymlinkService(store, blobs, clock),
+            executor=executor_pool,
+            configs=configs,
+            lifecycle=PeriodicWorker(
+                "lifecycle", sweeper.run_once, executor_pool, ferry.lifecycle.interval_seconds
+            ),
+            usage=SqliteUsage(store.db),
+            access_log=access_log,
+            access_log_writer=PeriodicWorker(
+                "access-log", access_log.flush, executor_pool, ferry.access_log.flush_seconds
+            ),
+            retention=retention,
         )
 
     async def start(self) -> None:
         """Start background work (replication workers) once the server is up."""
         await self.engine.start()
+        self.lifecycle.start()
+        self.access_log_writer.start()
 
     async def stop(self) -> None:
+        await self.lifecycle.stop()
+        await self.access_log_writer.stop()
+        await self.access_log_writer.run_now()  # what is still buffered
         await self.engine.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)

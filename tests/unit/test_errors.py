@@ -29,7 +29,7 @@ def test_error_status_comes_from_the_table_and_message_can_be_overridden() -> No
     error = OssError("NoSuchKey", "gone", Key="k")
     assert error.status == 404
     assert error.message == "gone"
-    assert error.details == {"Key": "k"}
+    assert error.details == {"Key": "k", "EC": "0026-00000001"}  # the code's one detailed code
     assert str(error) == "NoSuchKey: gone"
 
 
@@ -69,7 +69,15 @@ def test_render_error_body_is_the_oss_error_document_in_order() -> None:
     assert _header(response.headers, "Content-Type") == ["application/xml"]
     root = ET.fromstring(response.body)
     assert root.tag == "Error"
-    assert [child.tag for child in root] == ["Code", "Message", "RequestId", "HostId", "BucketName", "Key"]
+    assert [child.tag for child in root] == [
+        "Code",
+        "Message",
+        "RequestId",
+        "HostId",
+        "BucketName",
+        "Key",
+        "EC",
+    ]
     assert [child.text for child in root] == [
         "NoSuchKey",
         ERROR_TABLE["NoSuchKey"].message,
@@ -77,7 +85,9 @@ def test_render_error_body_is_the_oss_error_document_in_order() -> None:
         "127.0.0.1",
         "bkt",
         "dir/ké y",
+        "0026-00000001",
     ]
+    assert _header(response.headers, "x-oss-ec") == ["0026-00000001"]
     assert response.body.startswith(b"<?xml")
 
 

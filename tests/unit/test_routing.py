@@ -89,6 +89,28 @@ ROUTING_TABLE = [
     ("PUT", "b", "k", "symlink", {"x-oss-symlink-target": "t"}, Op.PutSymlink),
     ("GET", "b", "k", "symlink", NO_HEADERS, Op.GetSymlink),
     ("DELETE", "b", "k", "symlink&versionId=v", NO_HEADERS, Op.DeleteObject),
+    # bucket configurations
+    ("PUT", "b", None, "cors", NO_HEADERS, Op.PutBucketCors),
+    ("DELETE", "b", None, "cors", NO_HEADERS, Op.DeleteBucketCors),
+    ("GET", "b", None, "lifecycle", NO_HEADERS, Op.GetBucketLifecycle),
+    ("PUT", "b", None, "website", NO_HEADERS, Op.PutBucketWebsite),
+    ("GET", "b", None, "referer", NO_HEADERS, Op.GetBucketReferer),
+    ("DELETE", "b", None, "logging", NO_HEADERS, Op.DeleteBucketLogging),
+    ("GET", "b", None, "tagging", NO_HEADERS, Op.GetBucketTags),
+    ("DELETE", "b", None, "tagging=k1,k2", NO_HEADERS, Op.DeleteBucketTags),
+    ("GET", "b", "k", "tagging", NO_HEADERS, Op.GetObjectTagging),
+    ("PUT", "b", None, "encryption", NO_HEADERS, Op.PutBucketEncryption),
+    ("GET", "b", None, "requestPayment", NO_HEADERS, Op.GetBucketRequestPayment),
+    ("PUT", None, None, "publicAccessBlock", NO_HEADERS, Op.PutPublicAccessBlock),
+    ("GET", "b", None, "publicAccessBlock", NO_HEADERS, Op.GetBucketPublicAccessBlock),
+    ("PUT", "b", None, "qos", NO_HEADERS, Op.PutBucketStorageCapacity),
+    ("POST", "b", None, "worm", NO_HEADERS, Op.InitiateBucketWorm),
+    ("POST", "b", None, "wormId=w1", NO_HEADERS, Op.CompleteBucketWorm),
+    ("POST", "b", None, "wormExtend&wormId=w1", NO_HEADERS, Op.ExtendBucketWorm),
+    ("DELETE", "b", None, "worm", NO_HEADERS, Op.AbortBucketWorm),
+    ("OPTIONS", "b", "k", "", NO_HEADERS, Op.OptionObject),
+    ("OPTIONS", "b", None, "", NO_HEADERS, Op.OptionBucket),
+    ("GET", None, None, "regionList", NO_HEADERS, Op.ListBuckets),
 ]
 
 
@@ -139,14 +161,6 @@ def test_plain_params_next_to_a_subresource_keep_the_subresource_route() -> None
 @pytest.mark.parametrize(
     ("method", "bucket", "key", "query"),
     [
-        ("GET", "b", None, "cors"),
-        ("PUT", "b", None, "cors"),
-        ("GET", "b", None, "lifecycle"),
-        ("PUT", "b", None, "lifecycle"),
-        ("GET", "b", None, "website"),
-        ("GET", "b", None, "tagging"),
-        ("POST", "b", "k", "restore"),
-        ("POST", "b", "k", "select"),
         ("GET", "b", "k", "x-oss-process=image/resize,w_100"),
     ],
 )

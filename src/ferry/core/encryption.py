@@ -11,6 +11,13 @@ class SseAlgorithm(enum.StrEnum):
     """Keys managed by Ferry itself (OSS-managed keys)."""
     KMS = "KMS"
     """A named key of the region's key service (SSE-KMS)."""
+    SM4 = "SM4"
+    """Keys managed by Ferry, data encrypted with the SM4 block cipher."""
+
+
+SM4_CIPHER = "SM4"
+"""``Encryption.data_encryption`` of bytes encrypted with SM4-CTR (``SSE: SM4``, or KMS with
+``x-oss-server-side-data-encryption: SM4``)."""
 
 
 @dataclass(frozen=True)
@@ -22,3 +29,12 @@ class Encryption:
     """The object's data key, encrypted by the master key (base64)."""
     iv: str
     """The initial AES-CTR counter block (hex)."""
+    data_encryption: str = ""
+    """The data cipher: '' for AES-256-CTR, ``SM4`` for SM4-CTR."""
+
+    @property
+    def reported_data_encryption(self) -> str | None:
+        """What ``x-oss-server-side-data-encryption`` says: only SSE-KMS names its data cipher."""
+        if self.algorithm is SseAlgorithm.KMS and self.data_encryption:
+            return self.data_encryption
+        return None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 class ErrorSpec:
     status: int
     message: str
+    ec: str = ""
+    """OSS's detailed error code (``x-oss-ec`` and ``<EC>``) when the code has a single one."""
 
 
 ERROR_TABLE: Mapping[str, ErrorSpec] = {
@@ -58,7 +60,7 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "BucketAlreadyExists": ErrorSpec(409, "The requested bucket name is not available."),
     "BucketNotEmpty": ErrorSpec(409, "The bucket you tried to delete is not empty."),
     # --- objects -------------------------------------------------------
-    "NoSuchKey": ErrorSpec(404, "The specified key does not exist."),
+    "NoSuchKey": ErrorSpec(404, "The specified key does not exist.", ec="0026-00000001"),
     "NoSuchVersion": ErrorSpec(404, "The specified version does not exist."),
     "NoSuchUpload": ErrorSpec(404, "The specified upload does not exist."),
     "FileAlreadyExists": ErrorSpec(
@@ -96,6 +98,24 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "ReplicationConflict": ErrorSpec(
         409, "Versioning cannot be changed while the bucket has replication rules."
     ),
+    # --- bucket configurations ------------------------------------------
+    "NoSuchCORSConfiguration": ErrorSpec(404, "The CORS configuration does not exist."),
+    "NoSuchLifecycle": ErrorSpec(404, "No Row found in Lifecycle Table."),
+    "NoSuchWebsiteConfiguration": ErrorSpec(
+        404, "The specified bucket does not have a website configuration."
+    ),
+    "NoSuchServerSideEncryptionRule": ErrorSpec(
+        404, "The server side encryption configuration was not found."
+    ),
+    "InvalidTargetBucketForLogging": ErrorSpec(400, "The target bucket for logging is not valid."),
+    "AccessForbidden": ErrorSpec(403, "CORSResponse: This CORS request is not allowed."),
+    "BadRequest": ErrorSpec(400, "Insufficient information for a CORS preflight request."),
+    "NoSuchWORMConfiguration": ErrorSpec(404, "The WORM configuration does not exist."),
+    "WORMConfigurationLocked": ErrorSpec(403, "The WORM configuration is locked."),
+    "InvalidWORMConfiguration": ErrorSpec(400, "The WORM configuration is not valid."),
+    "InsufficientStorageSpace": ErrorSpec(403, "The bucket's storage capacity would be exceeded."),
+    "NoSuchAccessPoint": ErrorSpec(404, "Accesspoint not found"),
+    "FileImmutable": ErrorSpec(409, "The object is protected by the bucket's retention policy."),
     # --- server --------------------------------------------------------
     "InternalError": ErrorSpec(500, "We encountered an internal error. Please try again."),
     "ServiceUnavailable": ErrorSpec(503, "Please reduce your request rate."),
@@ -117,6 +137,8 @@ class OssError(Exception):
         self.status = spec.status
         self.message = message if message is not None else spec.message
         self.details: dict[str, str] = dict(details)
+        if spec.ec and "EC" not in self.details:
+            self.details["EC"] = spec.ec
         self.headers: list[tuple[str, str]] = []
         """Extra response headers (e.g. ``x-oss-delete-marker`` on a NoSuchKey)."""
         super().__init__(f"{code}: {self.message}")

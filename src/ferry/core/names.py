@@ -26,3 +26,17 @@ def check_object_key(key: str) -> None:
         raise OssError("InvalidObjectName", "The object name must be 1 to 1023 bytes long.", Key=key)
     if key[0] in "/\\":
         raise OssError("InvalidObjectName", "The object name must not start with '/' or '\\'.", Key=key)
+
+
+_VERSION_ID_RE = re.compile(r"^CAEQ[A-Za-z0-9+/=_-]{1,252}$")
+
+
+def check_version_id(version_id: str) -> None:
+    """A version id as OSS (and Ferry) make them (``CAEQ`` + base64), or ``null``."""
+    if version_id != "null" and not _VERSION_ID_RE.match(version_id):
+        raise OssError(
+            "InvalidArgument",
+            "Invalid version id specified.",
+            ArgumentName="versionId",
+            ArgumentValue=version_id,
+        )

@@ -18,6 +18,8 @@ class Access(enum.Enum):
     """Only the owner (or a principal a policy allows)."""
     SERVICE = "service"
     """Only Ferry's own replication service identity (region-to-region calls)."""
+    PUBLIC = "public"
+    """Anyone: the operation decides itself what it reveals (CORS preflight)."""
 
 
 class Level(enum.Enum):
@@ -80,6 +82,45 @@ class Operation(enum.Enum):
     AppendObject = ("AppendObject", Level.OBJECT, Access.WRITE, "PutObject")
     PutSymlink = ("PutSymlink", Level.OBJECT, Access.WRITE, "PutObject")
     GetSymlink = ("GetSymlink", Level.OBJECT, Access.READ, "GetObject")
+    # --- bucket configurations ----------------------------------------------
+    PutBucketCors = ("PutBucketCors", Level.BUCKET, Access.OWNER, None)
+    GetBucketCors = ("GetBucketCors", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketCors = ("DeleteBucketCors", Level.BUCKET, Access.OWNER, None)
+    PutBucketLifecycle = ("PutBucketLifecycle", Level.BUCKET, Access.OWNER, None)
+    GetBucketLifecycle = ("GetBucketLifecycle", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketLifecycle = ("DeleteBucketLifecycle", Level.BUCKET, Access.OWNER, None)
+    PutBucketReferer = ("PutBucketReferer", Level.BUCKET, Access.OWNER, None)
+    GetBucketReferer = ("GetBucketReferer", Level.BUCKET, Access.OWNER, None)
+    PutBucketWebsite = ("PutBucketWebsite", Level.BUCKET, Access.OWNER, None)
+    GetBucketWebsite = ("GetBucketWebsite", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketWebsite = ("DeleteBucketWebsite", Level.BUCKET, Access.OWNER, None)
+    PutBucketLogging = ("PutBucketLogging", Level.BUCKET, Access.OWNER, None)
+    GetBucketLogging = ("GetBucketLogging", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketLogging = ("DeleteBucketLogging", Level.BUCKET, Access.OWNER, None)
+    PutBucketTags = ("PutBucketTags", Level.BUCKET, Access.OWNER, "PutBucketTagging")
+    GetBucketTags = ("GetBucketTags", Level.BUCKET, Access.OWNER, "GetBucketTagging")
+    DeleteBucketTags = ("DeleteBucketTags", Level.BUCKET, Access.OWNER, "DeleteBucketTagging")
+    PutBucketEncryption = ("PutBucketEncryption", Level.BUCKET, Access.OWNER, None)
+    GetBucketEncryption = ("GetBucketEncryption", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketEncryption = ("DeleteBucketEncryption", Level.BUCKET, Access.OWNER, None)
+    PutBucketRequestPayment = ("PutBucketRequestPayment", Level.BUCKET, Access.OWNER, None)
+    GetBucketRequestPayment = ("GetBucketRequestPayment", Level.BUCKET, Access.OWNER, None)
+    PutBucketPublicAccessBlock = ("PutBucketPublicAccessBlock", Level.BUCKET, Access.OWNER, None)
+    GetBucketPublicAccessBlock = ("GetBucketPublicAccessBlock", Level.BUCKET, Access.OWNER, None)
+    DeleteBucketPublicAccessBlock = ("DeleteBucketPublicAccessBlock", Level.BUCKET, Access.OWNER, None)
+    PutPublicAccessBlock = ("PutPublicAccessBlock", Level.SERVICE, Access.OWNER, None)
+    GetPublicAccessBlock = ("GetPublicAccessBlock", Level.SERVICE, Access.OWNER, None)
+    DeletePublicAccessBlock = ("DeletePublicAccessBlock", Level.SERVICE, Access.OWNER, None)
+    PutBucketStorageCapacity = ("PutBucketStorageCapacity", Level.BUCKET, Access.OWNER, None)
+    GetBucketStorageCapacity = ("GetBucketStorageCapacity", Level.BUCKET, Access.OWNER, None)
+    InitiateBucketWorm = ("InitiateBucketWorm", Level.BUCKET, Access.OWNER, None)
+    AbortBucketWorm = ("AbortBucketWorm", Level.BUCKET, Access.OWNER, None)
+    CompleteBucketWorm = ("CompleteBucketWorm", Level.BUCKET, Access.OWNER, None)
+    ExtendBucketWorm = ("ExtendBucketWorm", Level.BUCKET, Access.OWNER, None)
+    GetBucketWorm = ("GetBucketWorm", Level.BUCKET, Access.OWNER, None)
+    OptionObject = ("OptionObject", Level.OBJECT, Access.PUBLIC, None)
+    """A CORS preflight (``OPTIONS``): answered from the bucket's CORS rules, signed or not."""
+    OptionBucket = ("OptionBucket", Level.BUCKET, Access.PUBLIC, "OptionObject")
 
     @property
     def level(self) -> Level:

@@ -140,6 +140,8 @@ def authorize(
         if principal.account_id != SERVICE_ACCOUNT_ID:
             raise _denied("Only Ferry's replication service may call this.")
         return
+    if op.access is Access.PUBLIC:
+        return  # e.g. a CORS preflight: the bucket's CORS rules decide, not its ACL
     if principal.anonymous and bucket is None:
         raise _denied("Anonymous access is forbidden for this operation.")
     owner = bucket.owner_id if bucket is not None else principal.account_id

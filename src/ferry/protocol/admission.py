@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ferry.core.errors import OssError
 from ferry.core.identity import Principal
 from ferry.core.model import Bucket, ObjectAcl
 from ferry.core.operations import Access, Level, Operation
@@ -27,6 +28,7 @@ from ferry.protocol.signable import SignableRequest
 from ferry.region import RegionRuntime
 from ferry.service.iam_directory import Resolved
 
+_EC_SIGNING_REGION = "0002-00000226"
 _REPLICA_ACTIONS = {
     Operation.FerryPutReplica: Operation.PutObject,
     Operation.FerryDeleteReplica: Operation.DeleteObject,
@@ -44,6 +46,9 @@ class Connection:
 class Admission:
     def __init__(self, runtime: RegionRuntime) -> None:
         self.rt = runtime
+        name = runtime.config.name
+        self._signing_regions = frozenset({name, name.removeprefix("oss-")})
+        """The regions a V4 signature may name: ``cn-hangzhou`` (or Ferry's ``oss-cn-hangzhou``)."""
 
     def identify(self, signable: SignableRequest) -> Caller:
         """Verify the signature (V1/V4, header or presigned, with or without an STS token)."""
@@ -59,6 +64,10 @@ class Admission:
             return resolved.secret
 
         result = authenticate(signable, lookup, now)
+        if result.region is not None and result.region not in self._signing_regions:
+            raise OssError(
+                "InvalidArgument", "Invalid signing region in Authorization header.", EC=_EC_SIGNING_REGION
+            )
         if result.access_key_id is None:
             return ANONYMOUS_CALLER
         return found[-1].caller

@@ -15,13 +15,19 @@ import time
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import parse_qsl
 
+from ferry.core.bucket_options import LoggingConfiguration
+from ferry.core.cors import CorsConfiguration
 from ferry.core.errors import OssError
-from ferry.core.operations import Operation
-from ferry.protocol.addressing import resolve
+from ferry.core.names import check_version_id
+from ferry.core.operations import Access, Level, Operation
+from ferry.protocol import bucket_guards, traffic
+from ferry.protocol.access_trace import Trace, record_of
+from ferry.protocol.addressing import Target, resolve
 from ferry.protocol.admission import Admission, Connection
 from ferry.protocol.documents import error_document
-from ferry.protocol.handlers import HANDLERS
+from ferry.protocol.handlers import HANDLERS, cors
 from ferry.protocol.http import RequestContext, Response
 from ferry.protocol.routing import route
 from ferry.protocol.signable import SignableRequest
@@ -66,11 +72,34 @@ def _headers_of(scope: Scope) -> dict[str, str]:
     return headers
 
 
+_TRAFFIC_LIMIT = traffic.HEADER.encode()
+
+
+def _traffic_limit(scope: Scope) -> int | None:
+    """The request's x-oss-traffic-limit (header or presigned-URL query), looked for cheaply."""
+    headers = {
+        n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"] if n.lower() == _TRAFFIC_LIMIT
+    }
+    raw_query = scope.get("query_string") or b""
+    query = dict(parse_qsl(raw_query.decode("latin-1"))) if _TRAFFIC_LIMIT in raw_query else {}
+    return traffic.requested_limit(headers, query)
+
+
+def _declares_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name.lower() == b"transfer-encoding":
+            return True
+    return False
+
+
 class FerryApp:
     def __init__(self, runtime: RegionRuntime) -> None:
         self.rt = runtime
         self.host_id = runtime.config.endpoint_host
         self.admission = Admission(runtime)
+        self._guards = bucket_guards.BucketGuards(runtime.configs, runtime.retention, runtime.usage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -80,14 +109,29 @@ class FerryApp:
             return
         request_id = new_request_id()
         method = scope["method"]
+        pacer = None
+        started, trace = time.monotonic(), Trace()
         try:
-            response = await self._handle(scope, receive, request_id)
+            limit = _traffic_limit(scope)
+            if limit is not None:
+                pacer = traffic.Pacer(limit)
+                receive = traffic.paced_receive(receive, limit)
+            response = await self._handle(scope, receive, request_id, trace)
         except OssError as error:
+            trace.error_code = error.code
             response = render_error(error, request_id, self.host_id, method)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
             response = render_error(OssError("InternalError"), request_id, self.host_id, method)
-        await self._send(send, response, request_id, method)
+        if method in ("GET", "HEAD") and _declares_body(scope):
+            # A body on a GET is never read: the connection cannot be trusted to be in step
+            # for another request (clients that copy Content-Length onto GETs), so end it.
+            response.header("Connection", "close")
+        await self._send(send, response, request_id, method, pacer)
+        if trace.logged:
+            sent = response.content_length if response.stream is not None else len(response.body)
+            record = record_of(scope, trace, response.status, sent or 0, started, request_id)
+            self.rt.access_log.record(record)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -100,16 +144,49 @@ class FerryApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
+    async def _handle(self, scope: Scope, receive: Receive, request_id: str, trace: Trace) -> Response:
         headers = _headers_of(scope)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         raw_target = raw_path.decode("latin-1")
         if scope.get("query_string"):
             raw_target += "?" + scope["query_string"].decode("latin-1")
         target = resolve(raw_target, headers.get("host", ""), self.rt.config.endpoint_hosts)
+        trace.bucket, trace.key = target.bucket, target.key
+        method = scope["method"]
+        if "origin" in headers and target.bucket is not None and method != "OPTIONS":
+            # A browser's cross-origin request: the bucket's CORS rules add their headers to the
+            # answer, an error included.
+            extra = await self._cors_headers(target.bucket, method, headers)
+            try:
+                response = await self._serve(scope, receive, request_id, target, headers, trace)
+            except OssError as error:
+                error.headers.extend(extra)
+                raise
+            response.headers.extend(extra)
+            return response
+        return await self._serve(scope, receive, request_id, target, headers, trace)
+
+    async def _cors_headers(self, bucket: str, method: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+        config = await asyncio.get_running_loop().run_in_executor(
+            self.rt.executor, self.rt.configs.get, bucket, CorsConfiguration
+        )
+        return cors.actual_request_headers(config, method, headers)
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        request_id: str,
+        target: Target,
+        headers: dict[str, str],
+        trace: Trace,
+    ) -> Response:
         query = dict(target.query)
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
+        trace.operation = op.name
+        if query.get("versionId") is not None and op.level is Level.OBJECT:
+            check_version_id(query["versionId"])
         signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
         client = scope.get("client")
         connection = Connection(client[0] if client else None, scope.get("scheme") == "https")
@@ -119,10 +196,15 @@ class FerryApp:
             # the same bytes again.
             body = await _read_xml_body(receive)
             receive = _replay(body)
-        # On the loop, no thread hop: keys, buckets and IAM records are cached in memory, and
-        # what is left (an HMAC, a policy evaluation, an object ACL read for anonymous callers)
-        # costs less than a hop would.
+        # On the loop, no thread hop: keys, buckets, IAM records and bucket configurations are
+        # cached in memory, and what is left (an HMAC, a policy evaluation, an object ACL read
+        # for anonymous callers) costs less than a hop would.
         principal, bucket = self.admission.admit(signable, op, query, connection, body)
+        if bucket is not None and op.access is not Access.SERVICE:
+            self._guards.admit(op, principal, bucket, target.key, headers)
+            trace.logged = self.rt.configs.get(bucket.name, LoggingConfiguration) is not None
+        trace.requester = principal.account_id or ""
+        trace.access_key_id = principal.access_key_id or ""
         ctx = RequestContext(
             method=method,
             bucket=target.bucket,
@@ -138,7 +220,9 @@ class FerryApp:
         )
         return await HANDLERS[op](ctx, self.rt)
 
-    async def _send(self, send: Send, response: Response, request_id: str, method: str) -> None:
+    async def _send(
+        self, send: Send, response: Response, request_id: str, method: str, pacer: traffic.Pacer | None = None
+    ) -> None:
         headers: list[tuple[bytes, bytes]] = [
             (b"x-oss-request-id", request_id.encode()),
             (b"date", _http_date_now()),
@@ -151,6 +235,9 @@ class FerryApp:
         if not chunked and not any(name == b"content-length" for name, _ in headers):
             headers.append((b"content-length", str(length or 0).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if pacer is not None and method != "HEAD" and (response.stream is not None or response.body):
+            await self._send_paced(send, response, pacer)
+            return
         if method == "HEAD" or response.stream is None:
             body = b"" if method == "HEAD" else response.body
             await send({"type": "http.response.body", "body": body})
@@ -158,6 +245,25 @@ class FerryApp:
                 _close(response.stream)
             return
         await self._send_stream(send, response)
+
+    async def _send_paced(self, send: Send, response: Response, pacer: traffic.Pacer) -> None:
+        """The body no faster than the request's x-oss-traffic-limit."""
+        loop = asyncio.get_running_loop()
+        stream = response.stream
+        pending = b"" if stream is not None else response.body
+        try:
+            while True:
+                if not pending and stream is not None:
+                    pending = await loop.run_in_executor(self.rt.executor, next, stream, b"") or b""
+                if not pending:
+                    break
+                piece, pending = pending[: pacer.chunk], pending[pacer.chunk :]
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                await pacer.account(len(piece))
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            if stream is not None:
+                _close(stream)
 
     async def _send_stream(self, send: Send, response: Response) -> None:
         stream = response.stream

@@ -30,10 +30,10 @@ from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from ferry.core.errors import OssError
-from ferry.protocol import signing
+from ferry.protocol import signing, signing_v2
 from ferry.protocol.signable import SignableRequest
 
-Scheme = Literal["anonymous", "v1", "v4", "v1-presigned", "v4-presigned"]
+Scheme = Literal["anonymous", "v1", "v2", "v4", "v1-presigned", "v2-presigned", "v4-presigned"]
 
 MAX_SKEW_SECONDS = 15 * 60
 MAX_V4_PRESIGN_EXPIRES = 7 * 24 * 3600
@@ -82,6 +82,8 @@ def authenticate(req: SignableRequest, lookup_secret: Callable[[str], str | None
     authorization = (req.header("authorization") or "").strip()
     if authorization:
         return _authenticate_header(req, authorization, lookup_secret, now)
+    if req.query_value("x-oss-signature-version") == signing_v2.PRESIGN_VERSION:
+        return _authenticate_v2_presigned(req, lookup_secret, now)
     if any(req.query_value(name) is not None for name in _V4_PRESIGN_MARKERS):
         return _authenticate_v4_presigned(req, lookup_secret, now)
     if any(req.query_value(name) is not None for name in signing.V1_PRESIGN_PARAMS):
@@ -97,6 +99,8 @@ def _authenticate_header(
         return _authenticate_v4_header(req, rest, lookup_secret, now)
     if scheme == "OSS":
         return _authenticate_v1_header(req, rest, lookup_secret, now)
+    if scheme == signing_v2.AUTHORIZATION_SCHEME:
+        return _authenticate_v2_header(req, rest, lookup_secret, now)
     raise _malformed("Authorization header is invalid.")
 
 
@@ -159,6 +163,63 @@ def _verify_v1(secret: str, candidates: list[str], provided: str, access_key_id:
         matched |= hmac.compare_digest(expected.encode(), provided.encode())
     if not matched:
         raise _mismatch(access_key_id, provided, candidates[0])
+
+
+# --- V2 (OSS2) -------------------------------------------------------------------
+
+
+def _authenticate_v2_header(
+    req: SignableRequest, rest: str, lookup_secret: Callable[[str], str | None], now: float
+) -> AuthResult:
+    fields = signing_v2.parse_authorization(rest)
+    access_key_id, signature = fields.get("AccessKeyId"), fields.get("Signature")
+    if not access_key_id or not signature:
+        raise _malformed("Authorization header is invalid.")
+    secret = _secret_for(access_key_id, lookup_secret)
+    _check_skew(_parse_http_date(signing.v1_date(req.headers)), now)
+    to_sign = signing_v2.string_to_sign(
+        req.method,
+        req.headers,
+        req.bucket,
+        req.key,
+        req.query,
+        fields.get("AdditionalHeaders", "").split(";"),
+        req.header("date") or "",
+    )
+    _verify_v2(secret, to_sign, signature, access_key_id)
+    return AuthResult(access_key_id, "v2", _security_token(req), None)
+
+
+def _authenticate_v2_presigned(
+    req: SignableRequest, lookup_secret: Callable[[str], str | None], now: float
+) -> AuthResult:
+    access_key_id = req.query_value("x-oss-access-key-id")
+    expires = req.query_value("x-oss-expires")
+    signature = req.query_value(signing_v2.PRESIGN_SIGNATURE)
+    if not access_key_id or not expires or not signature:
+        raise _malformed("A presigned URL needs x-oss-access-key-id, x-oss-expires and x-oss-signature.")
+    expires_at = _parse_int(expires, "x-oss-expires")
+    secret = _secret_for(access_key_id, lookup_secret)
+    if now > expires_at:
+        raise _expired(expires_at, now)
+    to_sign = signing_v2.string_to_sign(
+        req.method,
+        req.headers,
+        req.bucket,
+        req.key,
+        req.query,
+        (req.query_value("x-oss-additional-headers") or "").split(";"),
+        expires,
+        exclude_query=(signing_v2.PRESIGN_SIGNATURE,),
+    )
+    _verify_v2(secret, to_sign, signature, access_key_id)
+    return AuthResult(access_key_id, "v2-presigned", _security_token(req), None)
+
+
+def _verify_v2(secret: str, to_sign: str, provided: str, access_key_id: str) -> None:
+    expected = signing_v2.signature(secret, to_sign)
+    if not hmac.compare_digest(expected.encode(), provided.encode()):
+        raise _mismatch(access_key_id, provided, to_sign)
 
 
 # --- V4 -----------------------------------------------------------------------
@@ -237,6 +298,8 @@ def _parse_v4_credential(value: str | None) -> _V4Credential:
     # ak/yyyymmdd/region/product/aliyun_v4_request; split from the right in
     # case an access key id ever contains '/'.
     parts = (value or "").rsplit("/", 4)
+    if len(parts) == 5 and all(parts[i] for i in (0, 1, 3, 4)) and not parts[2]:
+        raise _malformed("The signing region in credential is invalid.")
     if len(parts) != 5 or not all(parts):
         raise _malformed("Invalid credential in Authorization header.")
     access_key_id, date, region, product, terminator = parts

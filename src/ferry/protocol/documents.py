@@ -10,14 +10,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from ferry.core.bucket_options import DefaultEncryption, LoggingConfiguration
 from ferry.core.errors import OssError
 from ferry.core.model import Bucket, ObjectVersion
+from ferry.core.names import check_version_id
+from ferry.protocol.bucket_options_xml import encryption_info_element
 from ferry.protocol.xmlcodec import children, element, leaf, parse, serialize, text_of
 from ferry.service.buckets import BucketPage
 from ferry.service.listing import ObjectPage
 from ferry.service.objects import DeleteOutcome
 from ferry.service.version_listing import VersionPage
 from ferry.storage.interfaces import BucketStats
+from ferry.storage.sqlite_usage import ClassUsage
 
 
 def iso8601(ts: float) -> str:
@@ -74,7 +78,13 @@ def list_buckets(
     return serialize(root)
 
 
-def bucket_info(bucket: Bucket, endpoints: Endpoints, cross_region_replication: bool) -> bytes:
+def bucket_info(
+    bucket: Bucket,
+    endpoints: Endpoints,
+    cross_region_replication: bool,
+    encryption: DefaultEncryption | None = None,
+    logging: LoggingConfiguration | None = None,
+) -> bytes:
     root = element(
         "BucketInfo",
         element(
@@ -91,8 +101,12 @@ def bucket_info(bucket: Bucket, endpoints: Endpoints, cross_region_replication: 
             leaf("ResourceGroupId", ""),
             _owner(bucket.owner_id),
             element("AccessControlList", leaf("Grant", bucket.acl.value)),
-            element("ServerSideEncryptionRule", leaf("SSEAlgorithm", "None")),
-            element("BucketPolicy", leaf("LogBucket", ""), leaf("LogPrefix", "")),
+            encryption_info_element(encryption),
+            element(
+                "BucketPolicy",
+                leaf("LogBucket", logging.target_bucket if logging else ""),
+                leaf("LogPrefix", logging.target_prefix if logging else ""),
+            ),
             leaf("Comment", ""),
             leaf("Versioning", bucket.versioning.value) if bucket.versioning.value else None,
             leaf("DataRedundancyType", bucket.data_redundancy),
@@ -105,7 +119,27 @@ def bucket_location(bucket: Bucket) -> bytes:
     return serialize(element("LocationConstraint", text=bucket.region))
 
 
-def bucket_stat(stats: BucketStats) -> bytes:
+_STAT_CLASSES = (
+    ("Standard", "Standard", False),
+    ("IA", "InfrequentAccess", True),
+    ("Archive", "Archive", True),
+    ("ColdArchive", "ColdArchive", True),
+    ("DeepColdArchive", "DeepColdArchive", True),
+)
+
+
+def bucket_stat(stats: BucketStats, by_class: Mapping[str, ClassUsage] | None = None) -> bytes:
+    """``by_class``: usage per storage class (None: everything counts as Standard)."""
+    if by_class is None:
+        by_class = {"Standard": ClassUsage(stats.object_count, stats.storage_bytes)}
+    per_class: list[ET.Element | None] = []
+    for storage_class, name, has_real in _STAT_CLASSES:
+        usage = by_class.get(storage_class, ClassUsage(0, 0))
+        per_class.append(leaf(f"{name}Storage", usage.bytes))
+        if has_real:
+            # Ferry stores no minimum billable size: the real storage is the storage.
+            per_class.append(leaf(f"{name}RealStorage", usage.bytes))
+        per_class.append(leaf(f"{name}ObjectCount", usage.objects))
     root = element(
         "BucketStat",
         leaf("Storage", stats.storage_bytes),
@@ -113,17 +147,7 @@ def bucket_stat(stats: BucketStats) -> bytes:
         leaf("MultipartUploadCount", stats.multipart_upload_count),
         leaf("LiveChannelCount", 0),
         leaf("LastModifiedTime", int(stats.last_modified)),
-        leaf("StandardStorage", stats.storage_bytes),
-        leaf("StandardObjectCount", stats.object_count),
-        leaf("InfrequentAccessStorage", 0),
-        leaf("InfrequentAccessRealStorage", 0),
-        leaf("InfrequentAccessObjectCount", 0),
-        leaf("ArchiveStorage", 0),
-        leaf("ArchiveRealStorage", 0),
-        leaf("ArchiveObjectCount", 0),
-        leaf("ColdArchiveStorage", 0),
-        leaf("ColdArchiveRealStorage", 0),
-        leaf("ColdArchiveObjectCount", 0),
+        *per_class,
     )
     return serialize(root)
 
@@ -343,7 +367,10 @@ def parse_delete_request(body: bytes, encoding_type: str | None) -> DeleteReques
             raise OssError("MalformedXML", "Every Object needs a Key.")
         # encoding-type=url encodes the keys of the *answer* only: oss2, v2 and ali-oss
         # send it on every request with the keys merely XML-escaped in the body.
-        targets.append((key, text_of(node, "VersionId") or None))
+        version_id = text_of(node, "VersionId") or None
+        if version_id is not None:
+            check_version_id(version_id)
+        targets.append((key, version_id))
     if not targets:
         raise OssError("MalformedXML", "The Delete document names no Object.")
     if len(targets) > MAX_DELETE_KEYS:

@@ -7,6 +7,7 @@ SDKs order children differently.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 
@@ -22,15 +23,44 @@ def parse(body: bytes, root: str | Iterable[str]) -> ET.Element:
         raise OssError("MalformedXML", "The XML document is too large.")
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise OssError("MalformedXML", "DTDs and entities are not accepted.")
+    body, restore = _protect_controls(body)
     try:
         element = ET.fromstring(body)
     except (ET.ParseError, LookupError) as exc:  # LookupError: an unknown declared encoding
         raise OssError("MalformedXML", f"The XML you provided was not well-formed: {exc}.") from None
+    if restore:
+        _restore_controls(element)
     names = {root} if isinstance(root, str) else set(root)
     if _local(element.tag) not in names:
         raise OssError("MalformedXML", f"The root element must be {' or '.join(sorted(names))}.")
     _strip_namespaces(element)
     return element
+
+
+_CONTROLS = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]")
+_STAND_IN = 0xF0000
+"""Control characters XML 1.0 forbids stand in as code points U+F0000 + c while parsing."""
+_STAND_IN_PREFIX = chr(_STAND_IN).encode()[:3]
+
+
+def _protect_controls(body: bytes) -> tuple[bytes, bool]:
+    """OSS accepts object keys with control characters (form feed, ...) in request documents,
+    as the SDKs send them unescaped; expat does not.  Swap them for private-use stand-ins."""
+    if not _CONTROLS.search(body) or _STAND_IN_PREFIX in body:
+        return body, False
+    return _CONTROLS.sub(lambda m: chr(_STAND_IN + m.group()[0]).encode(), body), True
+
+
+def _back(text: str) -> str:
+    return "".join(chr(ord(c) - _STAND_IN) if _STAND_IN < ord(c) < _STAND_IN + 0x20 else c for c in text)
+
+
+def _restore_controls(element: ET.Element) -> None:
+    for node in element.iter():
+        if node.text:
+            node.text = _back(node.text)
+        if node.tail:
+            node.tail = _back(node.tail)
 
 
 def _local(tag: str) -> str:

@@ -14,13 +14,14 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ferry.core.encryption import Encryption, SseAlgorithm
+from ferry.core.encryption import SM4_CIPHER, Encryption, SseAlgorithm
 from ferry.core.errors import OssError
 
 KEYS_FILE = "kms-keys.json"
@@ -69,22 +70,39 @@ class KeyService:
             raise OssError("InvalidArgument", f"The KMS key {key_id!r} does not exist.")
         return master
 
-    def new_encryption(self, algorithm: SseAlgorithm, key_id: str | None) -> tuple[Encryption, bytes]:
-        """A fresh data key for one object: (what to store with the version, the plaintext key)."""
-        master_id = MANAGED_KEY if algorithm is SseAlgorithm.AES256 else (key_id or self.default_key_id)
+    def _master_id(self, algorithm: SseAlgorithm, key_id: str | None) -> str:
+        if algorithm is SseAlgorithm.KMS:
+            return key_id or self.default_key_id
+        return MANAGED_KEY
+
+    def new_encryption(
+        self, algorithm: SseAlgorithm, key_id: str | None, data_encryption: str | None = None
+    ) -> tuple[Encryption, bytes]:
+        """A fresh data key for one object: (what to store with the version, the plaintext key).
+
+        SSE ``SM4``, and SSE-KMS with data encryption ``SM4``, encrypt the bytes with SM4.
+        """
+        master_id = self._master_id(algorithm, key_id)
         master = self._master(master_id)
         data_key, nonce, iv = os.urandom(32), os.urandom(12), os.urandom(_BLOCK)
         wrapped = nonce + AESGCM(master).encrypt(nonce, data_key, master_id.encode())
-        info = Encryption(algorithm, master_id, base64.b64encode(wrapped).decode(), iv.hex())
+        sm4 = algorithm is SseAlgorithm.SM4 or (
+            algorithm is SseAlgorithm.KMS and data_encryption == SM4_CIPHER
+        )
+        info = Encryption(
+            algorithm, master_id, base64.b64encode(wrapped).decode(), iv.hex(), SM4_CIPHER if sm4 else ""
+        )
         return info, data_key
 
     def rewrap(self, info: Encryption, algorithm: SseAlgorithm, key_id: str | None) -> Encryption:
         """The same data key and IV wrapped by another master key: no byte is re-encrypted."""
-        master_id = MANAGED_KEY if algorithm is SseAlgorithm.AES256 else (key_id or self.default_key_id)
+        master_id = self._master_id(algorithm, key_id)
         master = self._master(master_id)
         nonce = os.urandom(12)
         wrapped = nonce + AESGCM(master).encrypt(nonce, self.data_key(info), master_id.encode())
-        return Encryption(algorithm, master_id, base64.b64encode(wrapped).decode(), info.iv)
+        return replace(
+            info, algorithm=algorithm, key_id=master_id, wrapped_key=base64.b64encode(wrapped).decode()
+        )
 
     def data_key(self, info: Encryption) -> bytes:
         wrapped = base64.b64decode(info.wrapped_key)
@@ -93,15 +111,16 @@ class KeyService:
 
 
 def encryptor(data_key: bytes, info: Encryption) -> StreamCipher:
-    return StreamCipher(data_key, bytes.fromhex(info.iv), 0)
+    return StreamCipher(data_key, bytes.fromhex(info.iv), 0, info.data_encryption)
 
 
 class StreamCipher:
-    """AES-256-CTR from a byte offset; the same operation encrypts and decrypts."""
+    """AES-256-CTR (or SM4-CTR) from a byte offset; the same operation encrypts and decrypts."""
 
-    def __init__(self, data_key: bytes, iv: bytes, offset: int) -> None:
+    def __init__(self, data_key: bytes, iv: bytes, offset: int, cipher: str = "") -> None:
         counter = (int.from_bytes(iv, "big") + offset // _BLOCK) % (1 << 128)
-        self._ctx = Cipher(algorithms.AES(data_key), modes.CTR(counter.to_bytes(_BLOCK, "big"))).encryptor()
+        block = algorithms.SM4(data_key[:16]) if cipher == SM4_CIPHER else algorithms.AES(data_key)
+        self._ctx = Cipher(block, modes.CTR(counter.to_bytes(_BLOCK, "big"))).encryptor()
         skip = offset % _BLOCK
         if skip:
             self._ctx.update(b"\0" * skip)
@@ -113,7 +132,7 @@ class StreamCipher:
 def decrypt_chunks(
     chunks: Iterator[bytes], data_key: bytes, info: Encryption, offset: int
 ) -> Iterator[bytes]:
-    cipher = StreamCipher(data_key, bytes.fromhex(info.iv), offset)
+    cipher = StreamCipher(data_key, bytes.fromhex(info.iv), offset, info.data_encryption)
     for chunk in chunks:
         yield cipher(chunk)
 
@@ -123,7 +142,7 @@ class DecryptingFile:
 
     def __init__(self, stored: BinaryIO, data_key: bytes, info: Encryption) -> None:
         self._file = stored
-        self._cipher = StreamCipher(data_key, bytes.fromhex(info.iv), 0)
+        self._cipher = StreamCipher(data_key, bytes.fromhex(info.iv), 0, info.data_encryption)
 
     def read(self, size: int = -1) -> bytes:
         return self._cipher(self._file.read(size))

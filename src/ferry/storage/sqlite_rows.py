@@ -120,20 +120,27 @@ def encryption_from(text: str) -> Encryption | None:
     if not text:
         return None
     raw = json.loads(text)
-    return Encryption(SseAlgorithm(raw["algorithm"]), raw["key_id"], raw["wrapped_key"], raw["iv"])
+    return Encryption(
+        SseAlgorithm(raw["algorithm"]),
+        raw["key_id"],
+        raw["wrapped_key"],
+        raw["iv"],
+        raw.get("data_encryption", ""),
+    )
 
 
 def encryption_json(info: Encryption | None) -> str:
     if info is None:
         return ""
-    return json.dumps(
-        {
-            "algorithm": info.algorithm.value,
-            "key_id": info.key_id,
-            "wrapped_key": info.wrapped_key,
-            "iv": info.iv,
-        }
-    )
+    fields = {
+        "algorithm": info.algorithm.value,
+        "key_id": info.key_id,
+        "wrapped_key": info.wrapped_key,
+        "iv": info.iv,
+    }
+    if info.data_encryption:
+        fields["data_encryption"] = info.data_encryption
+    return json.dumps(fields)
 
 
 def row_to_bucket(row: sqlite3.Row) -> Bucket:

@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ferry.core.operations import Operation
-from ferry.protocol.handlers import append, bucket, multipart, objects, policy, replication, symlinks
+from ferry.protocol.handlers import (
+    append,
+    bucket,
+    bucket_config,
+    cors,
+    multipart,
+    objects,
+    policy,
+    replication,
+    symlinks,
+    website,
+    worm,
+)
 from ferry.protocol.http import RequestContext, Response
 from ferry.region import RegionRuntime
 
@@ -31,8 +43,8 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.DeleteMultipleObjects: objects.delete_multiple,
     Operation.PutObject: objects.put_object,
     Operation.CopyObject: objects.copy_object,
-    Operation.GetObject: objects.get_object,
-    Operation.HeadObject: objects.head_object,
+    Operation.GetObject: website.get_object,  # objects.get_object, then the website rules on a miss
+    Operation.HeadObject: website.head_object,
     Operation.GetObjectMeta: objects.get_object_meta,
     Operation.DeleteObject: objects.delete_object,
     Operation.PutObjectTagging: objects.put_object_tagging,
@@ -53,4 +65,8 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.PutSymlink: symlinks.put_symlink,
     Operation.GetSymlink: symlinks.get_symlink,
     **replication.HANDLERS,
+    **bucket_config.HANDLERS,
+    **worm.HANDLERS,
+    Operation.OptionObject: cors.preflight,
+    Operation.OptionBucket: cors.preflight,
 }

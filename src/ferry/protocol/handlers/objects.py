@@ -24,7 +24,7 @@ from ferry.core.operations import Operation
 from ferry.iam.authorizer import acl_allows
 from ferry.protocol import documents as docs
 from ferry.protocol.compression import gzip_chunks, should_compress
-from ferry.protocol.handlers import sse
+from ferry.protocol.handlers import sse, sse_copy
 from ferry.protocol.handlers.common import (
     content_length,
     object_acl,
@@ -122,7 +122,7 @@ async def put_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     key = object_key(ctx)
     attrs = attrs_from_headers(ctx.headers)
     bucket = await the_bucket(ctx, rt)
-    wanted = sse.requested(ctx.headers)
+    wanted = await sse.wanted_for(ctx, rt, bucket)
     encryption, transform = None, None
     if wanted is not None:
         encryption, data_key = rt.kms.new_encryption(*wanted)
@@ -378,19 +378,37 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     tags = parse_tagging_header(ctx.header("x-oss-tagging")) if tagging == "REPLACE" else None
     source_version = await ctx.run(rt.objects.get, source_bucket, source_key, source_vid)
     check_copy_conditions(ctx.headers, source_version)
-    source, version = await ctx.run(
-        rt.objects.copy,
-        source_bucket,
-        source_key,
-        source_vid,
-        target,
-        object_key(ctx),
-        owner_id=target.owner_id,
-        replace=replace,
-        acl=object_acl(ctx.header("x-oss-object-acl")),
-        forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
-        tags=tags,
-    )
+    wanted = await sse.wanted_for(ctx, rt, target)
+    if sse_copy.keeps(source_version.encryption, wanted):
+        source, version = await ctx.run(
+            rt.objects.copy,
+            source_bucket,
+            source_key,
+            source_vid,
+            target,
+            object_key(ctx),
+            owner_id=target.owner_id,
+            replace=replace,
+            acl=object_acl(ctx.header("x-oss-object-acl")),
+            forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
+            tags=tags,
+        )
+    else:
+        source, version = await ctx.run(
+            sse_copy.copy_reencrypted,
+            rt,
+            wanted,
+            source_bucket,
+            source_key,
+            source_vid,
+            target,
+            object_key(ctx),
+            owner_id=target.owner_id,
+            replace_attrs=replace,
+            acl=object_acl(ctx.header("x-oss-object-acl")),
+            forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
+            tags=tags,
+        )
     response = xml_response(docs.copy_result(version))
     response.header("x-oss-hash-crc64ecma", version.crc64)
     if source_bucket.versioning is not Versioning.OFF:

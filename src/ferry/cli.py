@@ -10,6 +10,7 @@ import typer
 
 from ferry import replication_cli
 from ferry.config import DEFAULT_CONFIG, ConfigError, FerryConfig, load_config
+from ferry.observability.logs import LEVELS
 
 app = typer.Typer(
     add_completion=False,
@@ -24,6 +25,9 @@ app.add_typer(replication_app, name="replication")
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: built-in).")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Override the config's data_dir.")]
 LogLevelOption = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
+AccessLogOption = Annotated[
+    bool, typer.Option("--access-log", help="Log every request (one JSON line each, at any level).")
+]
 
 
 @app.command()
@@ -34,6 +38,7 @@ def up(
         bool, typer.Option("--print-default-config", help="Print the built-in config and exit.")
     ] = False,
     log_level: LogLevelOption = "warning",
+    access_log: AccessLogOption = False,
 ) -> None:
     """Start every region of the config, one process each (Ctrl-C stops them)."""
     if print_default_config:
@@ -42,7 +47,7 @@ def up(
     from ferry.server import run_all
 
     loaded = _load(config, data_dir)
-    raise typer.Exit(run_all(loaded, config, log_level))
+    raise typer.Exit(run_all(loaded, config, _level(log_level), access_log=access_log))
 
 
 @app.command()
@@ -51,6 +56,7 @@ def serve(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     log_level: LogLevelOption = "warning",
+    access_log: AccessLogOption = False,
 ) -> None:
     """Run one region alone in this process."""
     from ferry.server import serve_region
@@ -60,7 +66,7 @@ def serve(
         loaded.region(region)
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0])) from None
-    serve_region(loaded, region, log_level)
+    serve_region(loaded, region, _level(log_level), access_log=access_log)
 
 
 @replication_app.command("retry")
@@ -84,6 +90,12 @@ def replication_status(
 ) -> None:
     """A table of replication rules with their pending and failed work."""
     replication_cli.status(_load(config, data_dir), region, bucket, as_json)
+
+
+def _level(name: str) -> str:
+    if name.lower() not in LEVELS:
+        raise typer.BadParameter(f"--log-level must be one of {', '.join(LEVELS)}")
+    return name.lower()
 
 
 def _load(config: Path | None, data_dir: Path | None) -> FerryConfig:

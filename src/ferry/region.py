@@ -12,11 +12,14 @@ from ferry.config import FerryConfig, RegionConfig
 from ferry.core.clock import Clock, SystemClock
 from ferry.core.replication_rules import ReplicationRule
 from ferry.credentials import load_service_key
+from ferry.observability.metrics import FerryMetrics
+from ferry.observability.replication_collector import ReplicationCollector
 from ferry.replication.directory import RegionDirectory
 from ferry.replication.engine import ReplicationEngine
 from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
+from ferry.replication.report import ReplicationReporter
 from ferry.replication.targets import ReplicationTarget
 from ferry.service.buckets import BucketService
 from ferry.service.kms import KeyService
@@ -26,6 +29,7 @@ from ferry.service.replication_admin import ReplicationAdmin
 from ferry.storage.blobs import DiskBlobStore
 from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_db import SqliteDatabase
+from ferry.storage.sqlite_lag import SqliteLagLog
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
@@ -57,6 +61,8 @@ class RegionRuntime:
     service_key: AccessKey
     clock: Clock
     executor: ThreadPoolExecutor
+    metrics: FerryMetrics
+    reporter: ReplicationReporter
     _keys: dict[str, _CachedKey] = field(default_factory=dict)
 
     @classmethod
@@ -85,8 +91,21 @@ class RegionRuntime:
             return RemoteTarget(OssClient(dest.endpoint, service_key, dest.name, pool=connections))
 
         executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
-        engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
+        metrics = FerryMetrics()
+        engine = ReplicationEngine(
+            config.name,
+            rules,
+            queue,
+            executor,
+            directory,
+            clock,
+            ferry.engine,
+            observer=metrics,
+            lag_log=SqliteLagLog(queue.db),
+        )
         store.add_change_hook(queue.on_change, engine.wake)
+        reporter = ReplicationReporter(config.name, store.db, clock, ferry.engine)
+        metrics.add_collector(ReplicationCollector(reporter, clock, engine.lane_depths))
         return cls(
             ferry=ferry,
             config=config,
@@ -103,6 +122,8 @@ class RegionRuntime:
             service_key=service_key,
             clock=clock,
             executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix=f"ferry-{config.name}"),
+            metrics=metrics,
+            reporter=reporter,
         )
 
     def access_key(self, access_key_id: str) -> AccessKey | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
 from typing import Any
@@ -19,16 +20,22 @@ from ferry.core.identity import ANONYMOUS, Principal
 from ferry.core.model import Bucket, ObjectAcl
 from ferry.core.operations import Access, Level, Operation
 from ferry.iam.authorizer import authorize
+from ferry.observability.logs import REQUEST_ID
 from ferry.protocol.addressing import resolve
 from ferry.protocol.auth import authenticate
 from ferry.protocol.documents import error_document
 from ferry.protocol.handlers import HANDLERS
-from ferry.protocol.http import RequestContext, Response
+from ferry.protocol.http import RequestContext, Response, run_blocking
+from ferry.protocol.ops_http import OpsHttp
 from ferry.protocol.routing import route
 from ferry.protocol.signable import SignableRequest
 from ferry.region import RegionRuntime
 
 log = logging.getLogger("ferry.http")
+access_log = logging.getLogger("ferry.access")
+
+_API = "ferry.api"
+"""Where a request's API name (its operation, or Metrics/Console) is kept in the ASGI scope."""
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -62,9 +69,12 @@ def _headers_of(scope: Scope) -> dict[str, str]:
 
 
 class FerryApp:
-    def __init__(self, runtime: RegionRuntime) -> None:
+    def __init__(self, runtime: RegionRuntime, *, access_log: bool = False) -> None:
         self.rt = runtime
         self.host_id = runtime.config.endpoint_host
+        self.ops = OpsHttp(runtime)
+        self.access_log = access_log
+        """One INFO line per request on ``ferry.access`` (``--access-log``); off by default."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -72,16 +82,37 @@ class FerryApp:
             return
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         request_id = new_request_id()
+        REQUEST_ID.set(request_id)  # this request's own context: every log line carries it
         method = scope["method"]
+        headers = _headers_of(scope)
+        ops_api = self.ops.api_of(method, scope["path"], scope.get("query_string", b""), headers)
         try:
-            response = await self._handle(scope, receive, request_id)
+            if ops_api is not None:
+                scope[_API] = ops_api
+                response = await self.ops.handle(method, scope["path"], headers, receive)
+            else:
+                response = await self._handle(scope, headers, receive, request_id)
         except OssError as error:
             response = render_error(error, request_id, self.host_id, method)
         except Exception:
-            log.exception("internal error", extra={"request_id": request_id})
+            log.exception("internal error")
             response = render_error(OssError("InternalError"), request_id, self.host_id, method)
-        await self._send(send, response, request_id, method)
+        try:
+            await self._send(send, response, request_id, method)
+        finally:
+            elapsed = time.perf_counter() - started
+            api = scope.get(_API, "Unrouted")
+            self.rt.metrics.request(api, response.status, elapsed)
+            if self.access_log:
+                access_log.info(
+                    "%s %s %d",
+                    method,
+                    scope["path"],
+                    response.status,
+                    extra={"api": api, "status": response.status, "seconds": round(elapsed, 6)},
+                )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -94,8 +125,9 @@ class FerryApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str) -> Response:
-        headers = _headers_of(scope)
+    async def _handle(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, request_id: str
+    ) -> Response:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         raw_target = raw_path.decode("latin-1")
         if scope.get("query_string"):
@@ -104,9 +136,10 @@ class FerryApp:
         query = dict(target.query)
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
+        scope[_API] = op.name
         signable = SignableRequest(method, target.bucket, target.key, target.query, headers)
         # One executor hop for everything a request must pass before its handler runs.
-        principal, bucket = await asyncio.get_running_loop().run_in_executor(
+        principal, bucket = await run_blocking(
             self.rt.executor, self._admit, signable, op, query.get("versionId")
         )
         ctx = RequestContext(

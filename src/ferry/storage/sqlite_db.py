@@ -12,6 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_WRITER_LOCKS: dict[Path, threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    """One lock per database file in this process: writers of a process queue on it and are woken
+    the moment it is free, instead of polling SQLite's lock with ever longer sleeps (which lets a
+    steady stream of short transactions starve a waiting one for seconds)."""
+    with _WRITER_LOCKS_GUARD:
+        lock = _WRITER_LOCKS.get(path)
+        if lock is None:
+            lock = _WRITER_LOCKS[path] = threading.Lock()
+        return lock
+
 
 class SqliteDatabase:
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
@@ -39,13 +53,14 @@ class SqliteDatabase:
         """A write transaction; ``BEGIN IMMEDIATE`` takes the lock up front so a
         read-modify-write never interleaves with another writer."""
         db = self.conn()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        with _writer_lock(self.path):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
 
     def close(self) -> None:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -87,9 +87,53 @@ def replication_status(
     region: replication_cli.RegionOption = None,
     bucket: replication_cli.BucketOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep the table on screen, refreshed.")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes.")] = 2.0,
+    iterations: Annotated[
+        int | None, typer.Option("--iterations", help="With --watch: stop after this many tables.")
+    ] = None,
 ) -> None:
-    """A table of replication rules with their pending and failed work."""
-    replication_cli.status(_load(config, data_dir), region, bucket, as_json)
+    """Replication rules: status, RTC, pending and failed work, lag, progress, verification."""
+    replication_cli.status(
+        _load(config, data_dir),
+        region,
+        bucket,
+        as_json=as_json,
+        watch=watch,
+        interval=max(0.1, interval),
+        iterations=iterations,
+    )
+
+
+@replication_app.command("verify")
+def replication_verify(
+    bucket: Annotated[str, typer.Option("--bucket", help="The rule's source bucket.")],
+    rule: Annotated[str, typer.Option("--rule", help="The rule ID.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    region: replication_cli.RegionOption = None,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Queue the changes that fix what differs.")
+    ] = False,
+    delete_extra: Annotated[
+        bool,
+        typer.Option("--delete-extra", help="With --repair: also delete replicas the source no longer has."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Compare a rule's source and destination; exit 1 when they differ."""
+    from ferry import replication_verify_cli
+
+    code = replication_verify_cli.verify(
+        _load(config, data_dir),
+        region,
+        bucket,
+        rule,
+        repair=repair,
+        delete_extra=delete_extra,
+        as_json=as_json,
+    )
+    raise typer.Exit(code)
 
 
 def _level(name: str) -> str:

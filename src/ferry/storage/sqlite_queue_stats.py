@@ -82,6 +82,18 @@ class SqliteQueueStats:
             left=int(left["n"]),
         )
 
+    def pending_for_key(self, bucket: str, rule_id: str, key: str) -> int:
+        """Tasks of the rule still queued for one key (their change may not be at the destination yet)."""
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT count(*) AS n FROM replication_tasks WHERE bucket = ? AND rule_id = ? AND key = ?",
+                (bucket, rule_id, key),
+            )
+            .fetchone()
+        )
+        return int(row["n"])
+
     def depth(self, now: float) -> QueueDepth:
         row = (
             self.db.conn()

@@ -77,3 +77,16 @@ class SqliteVerifications:
             repairs_queued=row["repairs_queued"],
             consistent_up_to=row["consistent_up_to"],
         )
+
+
+def count_versions(db: SqliteDatabase, bucket: str, prefix: str) -> int:
+    """How many versions (delete markers included) the bucket holds under ``prefix``."""
+    row = (
+        db.conn()
+        .execute(
+            "SELECT count(*) AS n FROM versions WHERE bucket = ? AND substr(key, 1, ?) = ?",
+            (bucket, len(prefix), prefix),
+        )
+        .fetchone()
+    )
+    return int(row["n"])

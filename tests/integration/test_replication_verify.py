@@ -99,3 +99,51 @@ def test_verify_finds_exactly_the_injected_differences_and_repair_converges(clus
     (rule,) = json.loads(status.stdout)
     assert rule["verification"]["differences"] == 0
     assert rule["verification"]["consistent_up_to"] >= clean["consistent_up_to"]
+
+
+def test_verify_versioned_pair(cluster: FerryCluster) -> None:
+    """Versions keep their IDs: a lost version and changed metadata are repaired, changed bytes are not."""
+    pair = make_pair(cluster, versioned=True)
+    v1 = pair.src.put_object("v", b"first").versionid
+    v2 = pair.src.put_object("v", b"second", headers={"x-oss-meta-n": "2"}).versionid
+    marker = pair.src.delete_object("v").versionid
+    pair.src.put_object("w", b"w")
+    wait_until(lambda: exists(pair.dst, "w") and exists(pair.dst, "v", v1) and not exists(pair.dst, "v"))
+    wait_until(
+        lambda: pair.src.head_object("w").headers.get("x-oss-replication-status") == "COMPLETED",
+        what="the queue to drain",
+    )
+    src_name, dst_name = pair.src.bucket_name, pair.dst.bucket_name
+    assert verify(cluster, src_name, pair.rule_id)[0] == 0
+
+    where = "WHERE bucket = ? AND key = ? AND version_id = ?"
+    behind_ferrys_back(cluster, DST, f"DELETE FROM versions {where}", dst_name, "v", v1)
+    behind_ferrys_back(cluster, DST, f"DELETE FROM versions {where}", dst_name, "v", marker)
+    behind_ferrys_back(cluster, DST, f"UPDATE versions SET user_meta = '{{}}' {where}", dst_name, "v", v2)
+    behind_ferrys_back(
+        cluster, DST, "UPDATE versions SET etag = 'BAD' WHERE bucket = ? AND key = ?", dst_name, "w"
+    )
+
+    code, found = verify(cluster, src_name, pair.rule_id, "--repair")
+    assert code == 1
+    by_version = {(d["version_id"], d["kind"]): d for d in found["differences"]}
+    assert set(by_version) == {
+        (v1, "missing"),
+        (marker, "delete_marker"),
+        (v2, "metadata"),
+        (
+            pair.src.head_object("w").versionid,
+            "etag",
+        ),
+    }
+    assert by_version[(pair.src.head_object("w").versionid, "etag")]["repair"] is None
+    assert found["repairs_queued"] == 3
+
+    def only_the_bytes_differ() -> bool:
+        _, again = verify(cluster, src_name, pair.rule_id)
+        return [(d["key"], d["kind"]) for d in again["differences"]] == [("w", "etag")]
+
+    wait_until(only_the_bytes_differ, timeout=30, what="the repairable differences to converge")
+    assert pair.dst.get_object("v", params={"versionId": v1}).read() == b"first"
+    assert pair.dst.head_object("v", params={"versionId": v2}).headers["x-oss-meta-n"] == "2"
+    assert not exists(pair.dst, "v")  # the delete marker is back on top

@@ -21,6 +21,7 @@ from typing import ParamSpec, TypeVar
 from ferry.core.clock import Clock
 from ferry.core.replication_rules import RuleStatus
 from ferry.core.replication_task import ReplicationTask
+from ferry.observability.logs import REQUEST_ID
 from ferry.replication.executor import TaskExecutor
 from ferry.replication.observer import NoObserver, ReplicationObserver
 from ferry.replication.settings import EngineSettings
@@ -211,6 +212,7 @@ class ReplicationEngine:
             if yields_to_rtc:
                 await self._rtc_quiet.wait()
             task = await state.todo.get()
+            REQUEST_ID.set(f"task-{task.id}")  # the log lines of this task's work carry its ID
             try:
                 nbytes = await self._run(self._executor.execute, task)
             except Exception as exc:

@@ -181,11 +181,28 @@ class SqliteTaskQueue:
     def claim_lanes(
         self, now: float, rtc_limit: int, limit: int, lease_seconds: float
     ) -> tuple[list[ReplicationTask], list[ReplicationTask]]:
-        """One transaction for both lanes: (RTC tasks, other tasks, historical last)."""
+        """One transaction for both lanes: (RTC tasks, other tasks, historical last).
+
+        With no room in the general lane, the write lock is taken only if an RTC task is due.
+        """
+        if limit <= 0 and not self._rtc_due(now):
+            return [], []
         with self.db.write() as db:
             rtc = self._claim_in(db, _CLAIM_RTC, now, rtc_limit, lease_seconds) if rtc_limit > 0 else []
             rest = self._claim_in(db, _CLAIM_NON_RTC, now, limit, lease_seconds) if limit > 0 else []
         return rtc, rest
+
+    def _rtc_due(self, now: float) -> bool:
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT 1 FROM replication_tasks WHERE rtc = 1 AND next_attempt_at <= ? AND lease_until <= ? "
+                "LIMIT 1",
+                (now, now),
+            )
+            .fetchone()
+        )
+        return row is not None
 
     @staticmethod
     def _claim_in(
@@ -234,8 +251,9 @@ class SqliteTaskQueue:
                 self._refresh_status(db, task)
 
     def _refresh_status(self, db: sqlite3.Connection, task: ReplicationTask) -> None:
-        if task.kind in (ChangeKind.DELETE, ChangeKind.DELETE_VERSION):
-            return
+        # A delete's own version is gone, but in an unversioned bucket a newer 'null' version of
+        # the key counts this task among its own: its status must be refreshed when it ends too
+        # (else a FAILED delete that later succeeds leaves the new version FAILED for ever).
         left = db.execute(
             "SELECT count(*) AS n, sum(state = 'failed') AS failed FROM replication_tasks "
             "WHERE bucket = ? AND key = ? AND version_id = ?",

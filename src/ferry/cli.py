@@ -10,6 +10,7 @@ import typer
 
 from ferry import iam_cli, replication_cli
 from ferry.config import DEFAULT_CONFIG, ConfigError, FerryConfig, load_config
+from ferry.observability.logs import LEVELS
 
 app = typer.Typer(
     add_completion=False,
@@ -25,6 +26,9 @@ app.add_typer(iam_cli.app, name="iam")
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML config (default: built-in).")]
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="Override the config's data_dir.")]
 LogLevelOption = Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")]
+AccessLogOption = Annotated[
+    bool, typer.Option("--access-log", help="Log every request (one JSON line each, at any level).")
+]
 
 
 @app.command()
@@ -35,6 +39,7 @@ def up(
         bool, typer.Option("--print-default-config", help="Print the built-in config and exit.")
     ] = False,
     log_level: LogLevelOption = "warning",
+    access_log: AccessLogOption = False,
 ) -> None:
     """Start every region of the config, one process each (Ctrl-C stops them)."""
     if print_default_config:
@@ -43,7 +48,7 @@ def up(
     from ferry.server import run_all
 
     loaded = _load(config, data_dir)
-    raise typer.Exit(run_all(loaded, config, log_level))
+    raise typer.Exit(run_all(loaded, config, _level(log_level), access_log=access_log))
 
 
 @app.command()
@@ -52,6 +57,7 @@ def serve(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     log_level: LogLevelOption = "warning",
+    access_log: AccessLogOption = False,
 ) -> None:
     """Run one region alone in this process."""
     from ferry.server import serve_region
@@ -61,7 +67,7 @@ def serve(
         loaded.region(region)
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0])) from None
-    serve_region(loaded, region, log_level)
+    serve_region(loaded, region, _level(log_level), access_log=access_log)
 
 
 @replication_app.command("retry")
@@ -82,9 +88,59 @@ def replication_status(
     region: replication_cli.RegionOption = None,
     bucket: replication_cli.BucketOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep the table on screen, refreshed.")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes.")] = 2.0,
+    iterations: Annotated[
+        int | None, typer.Option("--iterations", help="With --watch: stop after this many tables.")
+    ] = None,
 ) -> None:
-    """A table of replication rules with their pending and failed work."""
-    replication_cli.status(_load(config, data_dir), region, bucket, as_json)
+    """Replication rules: status, RTC, pending and failed work, lag, progress, verification."""
+    replication_cli.status(
+        _load(config, data_dir),
+        region,
+        bucket,
+        as_json=as_json,
+        watch=watch,
+        interval=max(0.1, interval),
+        iterations=iterations,
+    )
+
+
+@replication_app.command("verify")
+def replication_verify(
+    bucket: Annotated[str, typer.Option("--bucket", help="The rule's source bucket.")],
+    rule: Annotated[str, typer.Option("--rule", help="The rule ID.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    region: replication_cli.RegionOption = None,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Queue the changes that fix what differs.")
+    ] = False,
+    delete_extra: Annotated[
+        bool,
+        typer.Option("--delete-extra", help="With --repair: also delete replicas the source no longer has."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Compare a rule's source and destination; exit 1 when they differ."""
+    from ferry import replication_verify_cli
+
+    code = replication_verify_cli.verify(
+        _load(config, data_dir),
+        region,
+        bucket,
+        rule,
+        repair=repair,
+        delete_extra=delete_extra,
+        as_json=as_json,
+    )
+    raise typer.Exit(code)
+
+
+def _level(name: str) -> str:
+    if name.lower() not in LEVELS:
+        raise typer.BadParameter(f"--log-level must be one of {', '.join(LEVELS)}")
+    return name.lower()
 
 
 def _load(config: Path | None, data_dir: Path | None) -> FerryConfig:

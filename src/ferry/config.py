@@ -204,13 +204,21 @@ def _engine(raw: dict[str, Any]) -> EngineSettings:
     section = raw.get("replication", {})
     defaults = EngineSettings()
     try:
-        return EngineSettings(
+        settings = EngineSettings(
             workers=int(section.get("workers", defaults.workers)),
             lease_seconds=float(section.get("lease_seconds", defaults.lease_seconds)),
             rule_settle_seconds=float(section.get("rule_settle_seconds", defaults.rule_settle_seconds)),
+            rtc_workers=int(section.get("rtc_workers", defaults.rtc_workers)),
+            rtc_threshold_seconds=float(section.get("rtc_threshold_seconds", defaults.rtc_threshold_seconds)),
+            lag_retention_seconds=max(
+                3600.0, float(section.get("lag_retention_seconds", defaults.lag_retention_seconds))
+            ),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[replication]: {exc}") from None
+    if settings.workers < 1 or settings.rtc_workers < 0 or settings.rtc_threshold_seconds <= 0:
+        raise ConfigError("[replication]: workers >= 1, rtc_workers >= 0 and rtc_threshold_seconds > 0")
+    return settings
 
 
 def _required(entry: dict[str, Any], name: str, where: str) -> str:

@@ -16,12 +16,15 @@ from ferry.credentials import load_iam_master_key, load_root_account, load_servi
 from ferry.iam.authorizer import RequestScope, service_scope
 from ferry.iam.records import DEFAULT_ACCOUNT_NAME
 from ferry.iam.view import BootstrapKey
+from ferry.observability.metrics import FerryMetrics
+from ferry.observability.replication_collector import ReplicationCollector
 from ferry.replication.acting_target import ActingTarget
 from ferry.replication.directory import RegionDirectory
 from ferry.replication.engine import ReplicationEngine
 from ferry.replication.executor import TaskExecutor
 from ferry.replication.local_target import LocalTarget
 from ferry.replication.progress import DurableProgress
+from ferry.replication.report import ReplicationReporter
 from ferry.replication.targets import ReplicationTarget, TargetError
 from ferry.service.access_log import AccessLog
 from ferry.service.appends import AppendService
@@ -43,6 +46,7 @@ from ferry.storage.interfaces import AccessKey
 from ferry.storage.sqlite_configs import SqliteConfigStore
 from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_iam import SqliteIamStore
+from ferry.storage.sqlite_lag import SqliteLagLog
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_multipart import SqliteMultipartStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
@@ -82,6 +86,8 @@ class RegionRuntime:
     access_log_writer: PeriodicWorker
     usage: SqliteUsage
     retention: RetentionGuard
+    metrics: FerryMetrics
+    reporter: ReplicationReporter
 
     @classmethod
     def build(cls, ferry: FerryConfig, region_name: str, clock: Clock | None = None) -> RegionRuntime:
@@ -151,7 +157,18 @@ class RegionRuntime:
             return RemoteTarget(client, actor_for(rule))
 
         executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
-        engine = ReplicationEngine(config.name, rules, queue, executor, directory, clock, ferry.engine)
+        metrics = FerryMetrics()
+        engine = ReplicationEngine(
+            config.name,
+            rules,
+            queue,
+            executor,
+            directory,
+            clock,
+            ferry.engine,
+            observer=metrics,
+            lag_log=SqliteLagLog(queue.db),
+        )
         store.add_change_hook(queue.on_change, engine.wake)
         uploads = SqliteMultipartStore(store.db)
         buckets = BucketService(store, config.name, clock)
@@ -162,6 +179,8 @@ class RegionRuntime:
         retention = RetentionGuard(configs, store, clock)
         access_log = AccessLog(configs, buckets.find, objects, blobs)
         store.add_change_hook(retention.on_change, _nothing_queued)
+        reporter = ReplicationReporter(config.name, store.db, clock, ferry.engine)
+        metrics.add_collector(ReplicationCollector(reporter, clock, engine.lane_depths))
         return cls(
             ferry=ferry,
             config=config,
@@ -193,6 +212,8 @@ class RegionRuntime:
                 "access-log", access_log.flush, executor_pool, ferry.access_log.flush_seconds
             ),
             retention=retention,
+            metrics=metrics,
+            reporter=reporter,
         )
 
     async def start(self) -> None:

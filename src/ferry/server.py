@@ -14,6 +14,7 @@ import uvicorn
 
 from ferry.config import FerryConfig
 from ferry.credentials import load_iam_master_key, load_root_account, load_service_key
+from ferry.observability.logs import configure_logging
 from ferry.protocol.app import FerryApp
 from ferry.region import RegionRuntime
 from ferry.storage.interfaces import AccessKey
@@ -21,15 +22,18 @@ from ferry.storage.interfaces import AccessKey
 log = logging.getLogger("ferry")
 
 
-def build_app(config: FerryConfig, region: str) -> FerryApp:
+def build_app(config: FerryConfig, region: str, *, access_log: bool = False) -> FerryApp:
     # The root and service keys come from their files (see credentials.py); RAM users' keys
     # from the IAM tables, sealed.  No secret is written to the database in plain text.
-    return FerryApp(RegionRuntime.build(config, region))
+    return FerryApp(RegionRuntime.build(config, region), access_log=access_log)
 
 
-def serve_region(config: FerryConfig, region: str, log_level: str = "warning") -> None:
-    """Serve one region in this process until SIGINT/SIGTERM."""
-    app = build_app(config, region)
+def serve_region(
+    config: FerryConfig, region: str, log_level: str = "warning", *, access_log: bool = False
+) -> None:
+    """Serve one region in this process until SIGINT/SIGTERM; logs are JSON lines on stderr."""
+    configure_logging(log_level, access_log=access_log)
+    app = build_app(config, region, access_log=access_log)
     region_config = config.region(region)
     uv_config = uvicorn.Config(
         app,
@@ -38,8 +42,9 @@ def serve_region(config: FerryConfig, region: str, log_level: str = "warning") -
         loop="uvloop",
         http="httptools",
         lifespan="on",
+        log_config=None,  # configure_logging() set up every logger already
         log_level=log_level,
-        access_log=False,
+        access_log=False,  # ours (FerryApp's) carries the request ID and the API
         server_header=False,
         date_header=False,
         timeout_keep_alive=30,
@@ -59,7 +64,9 @@ def print_root_key(key: AccessKey, generated: bool, data_dir: Path) -> None:
         print(f"Root account access key id: {key.access_key_id}")
 
 
-def run_all(config: FerryConfig, config_path: Path | None, log_level: str) -> int:
+def run_all(
+    config: FerryConfig, config_path: Path | None, log_level: str, *, access_log: bool = False
+) -> int:
     """Start one process per region and keep them until Ctrl-C; returns an exit code."""
     root = load_root_account(config.data_dir)
     load_service_key(config.data_dir)  # shared by the regions: make it before they start
@@ -79,6 +86,8 @@ def run_all(config: FerryConfig, config_path: Path | None, log_level: str) -> in
             "--log-level",
             log_level,
         ]
+        if access_log:
+            cmd.append("--access-log")
         if config_path is not None:
             cmd += ["--config", str(config_path)]
         children[region.name] = subprocess.Popen(cmd, env=os.environ.copy())

@@ -32,6 +32,17 @@ class ReplicationTask:
     last_error: str
 
 
+@dataclass(frozen=True)
+class Repair:
+    """A change to send again because verification found the destination without it."""
+
+    key: str
+    version_id: str
+    kind: ChangeKind
+    seq: int = 0
+    """The source version's creation number (used for delete markers, which it orders)."""
+
+
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 30.0
 FAILED_AFTER_ATTEMPTS = 5

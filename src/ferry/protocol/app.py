@@ -22,6 +22,7 @@ from ferry.core.cors import CorsConfiguration
 from ferry.core.errors import OssError
 from ferry.core.names import check_version_id
 from ferry.core.operations import Access, Level, Operation
+from ferry.observability.logs import REQUEST_ID
 from ferry.protocol import bucket_guards, traffic
 from ferry.protocol.access_trace import Trace, record_of
 from ferry.protocol.addressing import Target, resolve
@@ -29,12 +30,17 @@ from ferry.protocol.admission import Admission, Connection
 from ferry.protocol.documents import error_document
 from ferry.protocol.handlers import HANDLERS, cors
 from ferry.protocol.http import RequestContext, Response
+from ferry.protocol.ops_http import OpsHttp
 from ferry.protocol.routing import route
 from ferry.protocol.signable import SignableRequest
 from ferry.protocol.xmlcodec import MAX_XML_BYTES
 from ferry.region import RegionRuntime
 
 log = logging.getLogger("ferry.http")
+access_log = logging.getLogger("ferry.access")
+
+_API = "ferry.api"
+"""Where a request's API name (its operation, or Metrics/Console) is kept in the ASGI scope."""
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -95,11 +101,14 @@ def _declares_body(scope: Scope) -> bool:
 
 
 class FerryApp:
-    def __init__(self, runtime: RegionRuntime) -> None:
+    def __init__(self, runtime: RegionRuntime, *, access_log: bool = False) -> None:
         self.rt = runtime
         self.host_id = runtime.config.endpoint_host
         self.admission = Admission(runtime)
         self._guards = bucket_guards.BucketGuards(runtime.configs, runtime.retention, runtime.usage)
+        self.ops = OpsHttp(runtime)
+        self.access_log = access_log
+        """One INFO line per request on ``ferry.access`` (``--access-log``); off by default."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -107,30 +116,52 @@ class FerryApp:
             return
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         request_id = new_request_id()
+        REQUEST_ID.set(request_id)  # this request's own context: every log line carries it
         method = scope["method"]
         pacer = None
-        started, trace = time.monotonic(), Trace()
+        trace = Trace()
+        trace_started = time.monotonic()
+        headers = _headers_of(scope)
+        ops_api = self.ops.api_of(method, scope["path"], scope.get("query_string", b""), headers)
         try:
-            limit = _traffic_limit(scope)
-            if limit is not None:
-                pacer = traffic.Pacer(limit)
-                receive = traffic.paced_receive(receive, limit)
-            response = await self._handle(scope, receive, request_id, trace)
+            if ops_api is not None:
+                scope[_API] = ops_api
+                response = await self.ops.handle(method, scope["path"], headers, receive)
+            else:
+                limit = _traffic_limit(scope)
+                if limit is not None:
+                    pacer = traffic.Pacer(limit)
+                    receive = traffic.paced_receive(receive, limit)
+                response = await self._handle(scope, headers, receive, request_id, trace)
         except OssError as error:
             trace.error_code = error.code
             response = render_error(error, request_id, self.host_id, method)
         except Exception:
-            log.exception("internal error", extra={"request_id": request_id})
+            log.exception("internal error")
             response = render_error(OssError("InternalError"), request_id, self.host_id, method)
         if method in ("GET", "HEAD") and _declares_body(scope):
             # A body on a GET is never read: the connection cannot be trusted to be in step
             # for another request (clients that copy Content-Length onto GETs), so end it.
             response.header("Connection", "close")
-        await self._send(send, response, request_id, method, pacer)
+        try:
+            await self._send(send, response, request_id, method, pacer)
+        finally:
+            elapsed = time.perf_counter() - started
+            api = scope.get(_API, "Unrouted")
+            self.rt.metrics.request(api, response.status, elapsed)
+            if self.access_log:
+                access_log.info(
+                    "%s %s %d",
+                    method,
+                    scope["path"],
+                    response.status,
+                    extra={"api": api, "status": response.status, "seconds": round(elapsed, 6)},
+                )
         if trace.logged:
             sent = response.content_length if response.stream is not None else len(response.body)
-            record = record_of(scope, trace, response.status, sent or 0, started, request_id)
+            record = record_of(scope, trace, response.status, sent or 0, trace_started, request_id)
             self.rt.access_log.record(record)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -144,8 +175,9 @@ class FerryApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _handle(self, scope: Scope, receive: Receive, request_id: str, trace: Trace) -> Response:
-        headers = _headers_of(scope)
+    async def _handle(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, request_id: str, trace: Trace
+    ) -> Response:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         raw_target = raw_path.decode("latin-1")
         if scope.get("query_string"):
@@ -184,6 +216,7 @@ class FerryApp:
         query = dict(target.query)
         method = scope["method"]
         op = route(method, target.bucket, target.key, query, headers)
+        scope[_API] = op.name
         trace.operation = op.name
         if query.get("versionId") is not None and op.level is Level.OBJECT:
             check_version_id(query["versionId"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+async def run_blocking(executor: Executor, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``fn`` in ``executor`` with the caller's context variables (the request ID of its logs)."""
+    context = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, partial(context.run, fn, *args, **kwargs))
 
 
 @dataclass
@@ -65,8 +73,7 @@ class RequestContext:
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work (SQLite, fsync) in the region's executor, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        return await run_blocking(self.executor, fn, *args, **kwargs)
 
     async def body_chunks(self) -> AsyncIterator[bytes]:
         if self._body_consumed:

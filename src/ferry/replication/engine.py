@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from typing import ParamSpec, TypeVar
 
 from ferry.core.clock import Clock
 from ferry.core.replication_rules import RuleStatus
 from ferry.core.replication_task import ReplicationTask
+from ferry.observability.logs import REQUEST_ID
 from ferry.replication.executor import TaskExecutor
+from ferry.replication.observer import NoObserver, ReplicationObserver
 from ferry.replication.settings import EngineSettings
 from ferry.service.replication_admin import TargetDirectory
+from ferry.storage.sqlite_lag import LagSample, SqliteLagLog
 from ferry.storage.sqlite_replication import IncomingRule, SqliteReplicationStore
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
 
@@ -28,6 +34,34 @@ log = logging.getLogger("ferry.replication")
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+_PRUNE_SECONDS = 60.0
+
+
+class Lane(enum.Enum):
+    RTC = "rtc"
+    GENERAL = "general"
+
+
+class _Lane:
+    """Claimed tasks of one lane waiting for its workers, and how many it holds in all."""
+
+    def __init__(self) -> None:
+        self.todo: asyncio.Queue[ReplicationTask] = asyncio.Queue()
+        self.in_flight = 0
+
+
+@dataclass(frozen=True)
+class _Done:
+    task: ReplicationTask
+    done_at: float
+
+
+def _sample(done: _Done) -> LagSample:
+    task = done.task
+    return LagSample(
+        task.bucket, task.rule_id, task.key, task.version_id, task.rtc, task.created_at, done.done_at
+    )
 
 
 class ReplicationEngine:
@@ -40,6 +74,8 @@ class ReplicationEngine:
         directory: TargetDirectory,
         clock: Clock,
         settings: EngineSettings | None = None,
+        observer: ReplicationObserver | None = None,
+        lag_log: SqliteLagLog | None = None,
     ) -> None:
         self._region = region
         self._rules = rules
@@ -48,21 +84,31 @@ class ReplicationEngine:
         self._directory = directory
         self._clock = clock
         self.settings = settings or EngineSettings()
+        self._observer: ReplicationObserver = observer or NoObserver()
+        self._lag_log = lag_log
+        # A thread per worker of both lanes, so an RTC task never waits for a thread either.
         self._pool = ThreadPoolExecutor(
-            max_workers=self.settings.workers + 2, thread_name_prefix="ferry-repl"
+            max_workers=self.settings.workers + self.settings.rtc_workers + 2, thread_name_prefix="ferry-repl"
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._todo: asyncio.Queue[ReplicationTask] = asyncio.Queue()
-        self._done: asyncio.Queue[ReplicationTask] = asyncio.Queue()
-        self._in_flight = 0
+        self._lanes = {lane: _Lane() for lane in Lane}
+        self._done: asyncio.Queue[_Done] = asyncio.Queue()
+        self._last_prune = 0.0
+        # While RTC work is about, only the first few general workers run: the others wait for a
+        # quiet moment, so a backfill takes neither the CPU nor the database from RTC changes.
+        self._rtc_quiet: asyncio.Event | None = None
+        self._last_rtc = 0.0
+        self._throttled_workers = max(1, self.settings.workers // 8)
 
     # --- lifetime -------------------------------------------------------------
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        self._rtc_quiet = asyncio.Event()
+        self._rtc_quiet.set()
         released = await self._run(self._queue.release_leases)
         if released:
             log.info("took back %d replication task(s) leased before a restart", released)
@@ -72,9 +118,22 @@ class ReplicationEngine:
             asyncio.create_task(self._acker(), name="replication-acker"),
         ]
         self._tasks += [
-            asyncio.create_task(self._worker(), name=f"replication-worker-{i}")
+            asyncio.create_task(
+                self._worker(Lane.GENERAL, yields_to_rtc=i >= self._throttled_workers),
+                name=f"replication-worker-{i}",
+            )
             for i in range(self.settings.workers)
         ]
+        self._tasks += [
+            asyncio.create_task(
+                self._worker(Lane.RTC, yields_to_rtc=False), name=f"replication-rtc-worker-{i}"
+            )
+            for i in range(self.settings.rtc_workers)
+        ]
+
+    def lane_depths(self) -> dict[str, tuple[int, int]]:
+        """Per lane: (tasks claimed and waiting for a worker, tasks claimed in all)."""
+        return {lane.value: (state.todo.qsize(), state.in_flight) for lane, state in self._lanes.items()}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -102,58 +161,94 @@ class ReplicationEngine:
 
     async def _dispatcher(self) -> None:
         assert self._wakeup is not None
+        general, rtc = self._lanes[Lane.GENERAL], self._lanes[Lane.RTC]
         capacity = 4 * self.settings.workers
+        rtc_capacity = 2 * self.settings.rtc_workers
+        throttled_capacity = 2 * self._throttled_workers
         while True:
             self._wakeup.clear()
-            room = capacity - self._in_flight
-            tasks: list[ReplicationTask] = []
-            if room > 0:
+            rtc_busy = self._rtc_busy(rtc)
+            room = (throttled_capacity if rtc_busy else capacity) - general.in_flight
+            rtc_room = rtc_capacity - rtc.in_flight
+            claimed: tuple[list[ReplicationTask], list[ReplicationTask]] = ([], [])
+            if room > 0 or rtc_room > 0:
                 try:
-                    tasks = await self._run(
-                        self._queue.claim, self._clock.now(), room, self.settings.lease_seconds
-                    )
+                    claimed = await self._claim(max(0, rtc_room), max(0, room))
                 except Exception:
                     log.exception("claiming replication tasks failed")
-            for task in tasks:
-                self._in_flight += 1
-                self._todo.put_nowait(task)
-            if len(tasks) == room and room > 0:
+            for lane, tasks in zip((rtc, general), claimed, strict=True):
+                for task in tasks:
+                    lane.in_flight += 1
+                    lane.todo.put_nowait(task)
+            if claimed[0]:
+                self._last_rtc = time.monotonic()
+                assert self._rtc_quiet is not None
+                self._rtc_quiet.clear()
+            if (room > 0 and len(claimed[1]) == room) or (rtc_room > 0 and len(claimed[0]) == rtc_room):
                 continue  # there may be more due right now
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll_seconds)
 
-    async def _worker(self) -> None:
+    def _rtc_busy(self, rtc: _Lane) -> bool:
+        """Whether RTC work is in flight or was recently; sets the quiet event once it is over."""
+        assert self._rtc_quiet is not None
+        if self._rtc_quiet.is_set():
+            return False
+        if rtc.in_flight == 0 and time.monotonic() - self._last_rtc >= self.settings.rtc_quiet_seconds:
+            self._rtc_quiet.set()
+            return False
+        return True
+
+    async def _claim(self, rtc_room: int, room: int) -> tuple[list[ReplicationTask], list[ReplicationTask]]:
+        now, lease = self._clock.now(), self.settings.lease_seconds
+        if self.settings.rtc_workers == 0:  # one lane: RTC tasks still come first in it
+            return [], await self._run(self._queue.claim, now, room, lease)
+        return await self._run(self._queue.claim_lanes, now, rtc_room, room, lease)
+
+    async def _worker(self, lane: Lane, *, yields_to_rtc: bool) -> None:
+        state = self._lanes[lane]
+        assert self._rtc_quiet is not None
         while True:
-            task = await self._todo.get()
+            if yields_to_rtc:
+                await self._rtc_quiet.wait()
+            task = await state.todo.get()
+            REQUEST_ID.set(f"task-{task.id}")  # the log lines of this task's work carry its ID
             try:
-                await self._run(self._executor.execute, task)
+                nbytes = await self._run(self._executor.execute, task)
             except Exception as exc:
                 log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, exc)
+                self._observer.failed(task)
                 try:
                     await self._run(self._queue.fail, task, f"{type(exc).__name__}: {exc}", self._clock.now())
                 finally:
-                    self._finished()
+                    self._finished(state)
                 continue
+            done_at = self._clock.now()
+            self._observer.replicated(task, nbytes, None if task.historical else done_at - task.created_at)
             # The slot frees now; until its ack commits the task stays leased, so it is not
             # claimed again and the next change of its key waits (per-key order holds).
-            self._done.put_nowait(task)
-            self._finished()
+            self._done.put_nowait(_Done(task, done_at))
+            self._finished(state)
 
     async def _acker(self) -> None:
         while True:
             batch = [await self._done.get()]
             while not self._done.empty() and len(batch) < 256:
                 batch.append(self._done.get_nowait())
+            samples = [_sample(done) for done in batch if not done.task.historical]
+            record = None
+            if self._lag_log is not None and samples:
+                record = partial(self._lag_log.record_in, samples=samples)
             try:
-                await self._run(self._queue.ack_many, batch)
+                await self._run(self._queue.ack_many, [done.task for done in batch], record)
             except Exception:
                 # Unacknowledged tasks come back when their lease ends; executing them again is harmless.
                 log.exception("acknowledging %d replication tasks failed", len(batch))
             assert self._wakeup is not None
             self._wakeup.set()  # the next change of an acknowledged key may be due now
 
-    def _finished(self) -> None:
-        self._in_flight -= 1
+    def _finished(self, lane: _Lane) -> None:
+        lane.in_flight -= 1
         assert self._wakeup is not None
         self._wakeup.set()  # room for more work, and the next task of the same key may be due
 
@@ -169,6 +264,9 @@ class ReplicationEngine:
 
     def housekeeping_once(self) -> None:
         now = self._clock.now()
+        if self._lag_log is not None and now - self._last_prune >= _PRUNE_SECONDS:
+            self._last_prune = now
+            self._lag_log.prune(now - self.settings.lag_retention_seconds)
         settle = self.settings.rule_settle_seconds
         for stored in self._rules.rules_in_status(RuleStatus.STARTING):
             if now - stored.status_changed_at >= settle:

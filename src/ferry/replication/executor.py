@@ -47,27 +47,28 @@ class TaskExecutor:
         data_key = self._kms.data_key(info)
         return lambda: cast(BinaryIO, DecryptingFile(self._blobs.open(blob_id), data_key, info))
 
-    def execute(self, task: ReplicationTask) -> None:
-        """Raises when the destination did not take the change (the caller retries)."""
+    def execute(self, task: ReplicationTask) -> int:
+        """Bytes sent; raises when the destination did not take the change (the caller retries)."""
         rule = self._rules.get_rule(task.bucket, task.rule_id)
         if rule is None:
-            return  # the rule is gone: nothing more to replicate for it
+            return 0  # the rule is gone: nothing more to replicate for it
         target = self._target_for(rule)
         source = f"{self._region}/{task.bucket}"
         if task.kind is ChangeKind.PUT:
             version = self._store.get_version(task.bucket, task.key, task.version_id)
             if version is None or version.is_delete_marker:
-                return  # superseded: a later change of the key carries its own task
+                return 0  # superseded: a later change of the key carries its own task
             replica = ReplicaSource(version, self._opener(version), _replica_encryption(version, rule))
             target.put(rule.dest_bucket, replica, ReplicaWrite(source, task.source_seq, version.seq))
-            return
+            return version.size
         if task.kind is ChangeKind.DELETE_MARKER:
             marker = self._store.get_version(task.bucket, task.key, task.version_id)
             if marker is None or not marker.is_delete_marker:
-                return  # the marker itself was removed (or overwritten): that change has its own task
+                return 0  # the marker itself was removed (or overwritten): that change has its own task
         # A delete marker's task carries the marker's creation number; other deletes need none.
         origin = ReplicaWrite(source, task.source_seq, task.source_seq)
         target.delete(rule.dest_bucket, task.key, task.kind, task.version_id, origin)
+        return 0
 
 
 def _replica_encryption(

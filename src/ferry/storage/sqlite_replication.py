@@ -170,6 +170,17 @@ class SqliteReplicationStore:
         )
         return _stored(row).rule if row else None
 
+    def start_seq(self, bucket: str, rule_id: str) -> int:
+        """The bucket's newest version when the rule was created (the end of its backfill)."""
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT start_seq FROM replication_rules WHERE bucket = ? AND rule_id = ?", (bucket, rule_id)
+            )
+            .fetchone()
+        )
+        return int(row["start_seq"]) if row else 0
+
     def all_rules(self) -> list[StoredRule]:
         rows = (
             self.db.conn().execute("SELECT * FROM replication_rules ORDER BY bucket, created_at").fetchall()

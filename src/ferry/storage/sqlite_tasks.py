@@ -8,6 +8,7 @@ of replication lives only in memory.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ferry.core.model import ChangeKind, ObjectChange, ReplicationState
@@ -15,6 +16,7 @@ from ferry.core.replication_decide import decide, replicates_encryption
 from ferry.core.replication_rules import ReplicationRule, RuleStatus, rule_matches
 from ferry.core.replication_task import (
     FAILED_AFTER_ATTEMPTS,
+    Repair,
     ReplicationTask,
     TaskState,
     backoff_seconds,
@@ -25,7 +27,23 @@ from ferry.storage.sqlite_rows import encryption_from
 
 SCHEMA = """
 CREATE INDEX IF NOT EXISTS tasks_order ON replication_tasks (historical, rtc DESC, id);
+CREATE INDEX IF NOT EXISTS tasks_rtc_lane ON replication_tasks (id) WHERE rtc = 1;
+CREATE INDEX IF NOT EXISTS tasks_general_lane ON replication_tasks (historical, id) WHERE rtc = 0;
+CREATE INDEX IF NOT EXISTS tasks_by_object ON replication_tasks (bucket, key, version_id);
 """
+
+_CLAIMABLE = (
+    "SELECT * FROM replication_tasks t WHERE {lane} t.next_attempt_at <= ? AND t.lease_until <= ? "
+    "AND NOT EXISTS (SELECT 1 FROM replication_tasks o WHERE o.bucket = t.bucket "
+    "AND o.rule_id = t.rule_id AND o.key = t.key AND o.id < t.id AND o.state = 'pending') "
+    "ORDER BY {order} LIMIT ?"
+)
+# A lane's literal ``t.rtc = 1`` / ``t.rtc = 0`` lets SQLite walk its partial index in claim
+# order and stop at the limit, so a claim stays cheap (and short under the write lock) while a
+# backfill of any size waits in the queue.
+_CLAIM_ALL = _CLAIMABLE.format(lane="", order="t.historical, t.rtc DESC, t.id")
+_CLAIM_RTC = _CLAIMABLE.format(lane="t.rtc = 1 AND", order="t.id")
+_CLAIM_NON_RTC = _CLAIMABLE.format(lane="t.rtc = 0 AND", order="t.historical, t.id")
 
 BACKFILL_BATCH = 500
 
@@ -110,6 +128,17 @@ def _insert_task(
     )
 
 
+def _source_has(db: sqlite3.Connection, bucket: str, repair: Repair) -> bool:
+    """Whether the source holds the version a repair would delete at the destination."""
+    # An unversioned delete removes the object: a delete marker there is no object.
+    markers = "AND is_delete_marker = 0" if repair.kind is ChangeKind.DELETE else ""
+    row = db.execute(
+        f"SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND version_id = ? {markers}",
+        (bucket, repair.key, repair.version_id),
+    ).fetchone()
+    return row is not None
+
+
 class SqliteTaskQueue:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
@@ -147,26 +176,56 @@ class SqliteTaskQueue:
         """Lease up to ``limit`` due tasks, RTC first, historical last, oldest first, and at most
         one per key (the oldest pending), so the changes of a key reach the destination in order."""
         with self.db.write() as db:
-            rows = db.execute(
-                "SELECT * FROM replication_tasks t WHERE t.next_attempt_at <= ? AND t.lease_until <= ? "
-                "AND NOT EXISTS (SELECT 1 FROM replication_tasks o WHERE o.bucket = t.bucket "
-                "AND o.rule_id = t.rule_id AND o.key = t.key AND o.id < t.id AND o.state = 'pending') "
-                "ORDER BY t.historical, t.rtc DESC, t.id LIMIT ?",
-                (now, now, limit),
-            ).fetchall()
-            tasks = [_task(r) for r in rows]
-            db.executemany(
-                "UPDATE replication_tasks SET lease_until = ? WHERE id = ?",
-                [(now + lease_seconds, t.id) for t in tasks],
+            return self._claim_in(db, _CLAIM_ALL, now, limit, lease_seconds)
+
+    def claim_lanes(
+        self, now: float, rtc_limit: int, limit: int, lease_seconds: float
+    ) -> tuple[list[ReplicationTask], list[ReplicationTask]]:
+        """One transaction for both lanes: (RTC tasks, other tasks, historical last).
+
+        With no room in the general lane, the write lock is taken only if an RTC task is due.
+        """
+        if limit <= 0 and not self._rtc_due(now):
+            return [], []
+        with self.db.write() as db:
+            rtc = self._claim_in(db, _CLAIM_RTC, now, rtc_limit, lease_seconds) if rtc_limit > 0 else []
+            rest = self._claim_in(db, _CLAIM_NON_RTC, now, limit, lease_seconds) if limit > 0 else []
+        return rtc, rest
+
+    def _rtc_due(self, now: float) -> bool:
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT 1 FROM replication_tasks WHERE rtc = 1 AND next_attempt_at <= ? AND lease_until <= ? "
+                "LIMIT 1",
+                (now, now),
             )
+            .fetchone()
+        )
+        return row is not None
+
+    @staticmethod
+    def _claim_in(
+        db: sqlite3.Connection, sql: str, now: float, limit: int, lease_seconds: float
+    ) -> list[ReplicationTask]:
+        tasks = [_task(r) for r in db.execute(sql, (now, now, limit)).fetchall()]
+        db.executemany(
+            "UPDATE replication_tasks SET lease_until = ? WHERE id = ?",
+            [(now + lease_seconds, t.id) for t in tasks],
+        )
         return tasks
 
     def ack(self, task: ReplicationTask) -> None:
         """The destination has the change (or a later one): the task is done."""
         self.ack_many([task])
 
-    def ack_many(self, tasks: list[ReplicationTask]) -> None:
+    def ack_many(
+        self, tasks: list[ReplicationTask], also: Callable[[sqlite3.Connection], None] | None = None
+    ) -> None:
+        """Done; ``also`` runs in the same transaction (the engine records the lag there)."""
         with self.db.write() as db:
+            if also is not None:
+                also(db)
             for task in tasks:
                 gone = db.execute("DELETE FROM replication_tasks WHERE id = ?", (task.id,)).rowcount
                 if not gone:
@@ -227,6 +286,44 @@ class SqliteTaskQueue:
                 (bucket, bucket),
             )
             return cur.rowcount
+
+    def enqueue_repairs(self, bucket: str, rule_id: str, repairs: Sequence[Repair], now: float) -> int:
+        """Queue the fixes a verification found (``ferry replication verify --repair``).
+
+        A repair carries a new sequence number, so the destination applies it even though it
+        believes it has the change already (that belief is what verification disproved).  A
+        delete marker keeps its own number: it orders the marker among the key's versions.
+        A repair delete is dropped if the source has the object again by now.
+        """
+        queued = 0
+        with self.db.write() as db:
+            rule = db.execute(
+                "SELECT rule, status FROM replication_rules WHERE bucket = ? AND rule_id = ?",
+                (bucket, rule_id),
+            ).fetchone()
+            if rule is None:
+                return 0
+            rtc = rule_from_json(rule["rule"], rule["status"]).rtc_enabled
+            for repair in repairs:
+                if repair.kind in (ChangeKind.DELETE, ChangeKind.DELETE_VERSION) and _source_has(
+                    db, bucket, repair
+                ):
+                    continue
+                seq = repair.seq if repair.kind is ChangeKind.DELETE_MARKER else _next_seq(db)
+                _insert_task(
+                    db,
+                    bucket=bucket,
+                    rule_id=rule_id,
+                    key=repair.key,
+                    version_id=repair.version_id,
+                    kind=repair.kind,
+                    seq=seq,
+                    historical=False,
+                    rtc=rtc,
+                    at=now,
+                )
+                queued += 1
+        return queued
 
     def counts(self, bucket: str, rule_id: str) -> QueueCounts:
         row = (

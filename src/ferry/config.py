@@ -209,6 +209,7 @@ def _engine(raw: dict[str, Any]) -> EngineSettings:
             lease_seconds=float(section.get("lease_seconds", defaults.lease_seconds)),
             rule_settle_seconds=float(section.get("rule_settle_seconds", defaults.rule_settle_seconds)),
             rtc_workers=int(section.get("rtc_workers", defaults.rtc_workers)),
+            rtc_quiet_seconds=float(section.get("rtc_quiet_seconds", defaults.rtc_quiet_seconds)),
             rtc_threshold_seconds=float(section.get("rtc_threshold_seconds", defaults.rtc_threshold_seconds)),
             lag_retention_seconds=max(
                 3600.0, float(section.get("lag_retention_seconds", defaults.lag_retention_seconds))

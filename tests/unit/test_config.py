@@ -172,3 +172,30 @@ def test_regions_starting_together_share_one_service_and_root_key(tmp_path: Path
             ids = pool.map(target, [str(folder)] * 12)
         assert len(set(ids)) == 1, ids
         assert not list(folder.glob(".*.tmp"))  # no temp file left behind
+
+
+def _with_replication(section: dict[str, Any]) -> dict[str, Any]:
+    raw = tomllib.loads(DEFAULT_CONFIG)
+    raw["replication"] = section
+    return raw
+
+
+def test_replication_settings_for_rtc_and_lag(tmp_path: Path) -> None:
+    default = parse_config(tomllib.loads(DEFAULT_CONFIG), tmp_path).engine
+    assert (default.rtc_workers, default.rtc_threshold_seconds, default.lag_retention_seconds) == (
+        4,
+        600.0,
+        7200.0,
+    )
+    section = {
+        "rtc_workers": 0,
+        "rtc_threshold_seconds": 30,
+        "lag_retention_seconds": 60,
+        "rtc_quiet_seconds": 2,
+    }
+    engine = parse_config(_with_replication(section), tmp_path).engine
+    assert (engine.rtc_workers, engine.rtc_threshold_seconds, engine.rtc_quiet_seconds) == (0, 30.0, 2.0)
+    assert engine.lag_retention_seconds == 3600.0  # never less than the hour RTC looks at
+    for bad in ({"rtc_threshold_seconds": 0}, {"rtc_workers": -1}, {"workers": 0}, {"rtc_workers": "x"}):
+        with pytest.raises(ConfigError):
+            parse_config(_with_replication(bad), tmp_path)

@@ -67,6 +67,11 @@ def exists(bucket: oss2.Bucket, key: str, version_id: str | None = None) -> bool
         bucket.head_object(key, params=params)
     except oss2.exceptions.NotFound:
         return False
+    except oss2.exceptions.ServerError as error:
+        # HEAD errors carry their code in x-oss-err, so oss2 raises NoSuchVersion as itself.
+        if error.status == 404:
+            return False
+        raise
     return True
 
 

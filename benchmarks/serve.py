@@ -684,7 +684,7 @@ def build_targets(
             targets.append(SwiftTarget(root / "swift", server_cpu))
         elif name == "nginx":
             if NginxTarget.binary() is None:
-                skipped["nginx"] = "nginx is not installed (apt-get install nginx-light)"
+                skipped["nginx"] = "nginx is not installed (apt-get install nginx)"
             else:
                 targets.append(NginxTarget(root / "nginx", server_cpu))
         else:

@@ -188,6 +188,13 @@ def _function_of(frame: str) -> str:
     return f"{head})" if sep and tail.rstrip(")").isdigit() else frame
 
 
+def _is_ferry_work(func: str) -> bool:
+    """Ferry's own functions, less the entry points every sample goes through."""
+    return "(ferry/" in func and not any(
+        entry in func for entry in ("(ferry/__main__.py)", "(ferry/cli.py)", "(ferry/server.py)")
+    )
+
+
 def top_functions(collapsed: str, n: int = 20) -> dict[str, Any]:
     """Sample shares from py-spy's raw (collapsed) output: by leaf line, by function, inclusive.
 
@@ -227,6 +234,7 @@ def top_functions(collapsed: str, n: int = 20) -> dict[str, Any]:
         "self_lines": rows(own_line),
         "self": rows(own_func),
         "inclusive": rows(incl),
+        "inclusive_ferry": rows({f: c for f, c in incl.items() if _is_ferry_work(f)}),
     }
 
 
@@ -337,6 +345,19 @@ def render_markdown(result: dict[str, Any]) -> str:
         ]
         for c in checks:
             out.append(f"| {c['target']} | {_fmt(c['measured'], 0)} | {'met' if c['met'] else 'not met'} |")
+    profile = result.get("profile")
+    if profile:
+        out += ["", "## Profile (py-spy, Ferry under 4 KiB GET and PUT, c=64)", ""]
+        if "error" in profile:
+            out.append(f"py-spy failed: {profile['error']}")
+        for wl, tops in profile.items():
+            if not isinstance(tops, dict) or "all" not in tops:
+                continue
+            head = ", ".join(f"{r['function']} {r['pct']}%" for r in tops["all"]["self"][:5])
+            out.append(
+                f"- {WORKLOADS[wl].title}: own time, all busy threads: {head} "
+                f"(tables: `profile-{wl}-top.md`, flame graph: `profile-{wl}.svg`)"
+            )
     issue = meta.get("issue_peer_figures")
     if issue:
         out += ["", "## The issue's peer figures (for reference, not measured here)", ""]
@@ -534,20 +555,33 @@ class Bench:
         }
 
     def profile(self, target: FerryTarget, out_dir: Path) -> dict[str, Any]:
-        """py-spy against the Ferry process under 4 KiB GET and PUT load (c=64)."""
+        """py-spy against the Ferry process under 4 KiB GET and PUT load (c=64).
+
+        Three sampling runs per workload, each under its own wrk run (fresh keys for PUTs):
+        a flame graph of all busy threads, the same as raw stacks (-> top tables), and raw
+        stacks of the thread holding the GIL only (where Python itself spends the CPU).
+        """
         pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         if not Path(pyspy).exists():
             return {"error": "py-spy not installed (pip install py-spy)"}
         found: dict[str, Any] = {}
         seconds = self.args.profile_seconds
+        modes: tuple[tuple[str, str, list[str]], ...] = (
+            ("flamegraph", "svg", []),
+            ("raw", "txt", []),
+            ("raw", "gil.txt", ["--gil"]),
+        )
+        n = 0
         for wl_name in ("get4k", "put4k"):
             workload = WORKLOADS[wl_name]
-            for fmt, suffix in (("flamegraph", "svg"), ("raw", "txt")):
+            tops: dict[str, Any] = {}
+            for fmt, suffix, extra in modes:
+                n += 1
                 out = out_dir / f"profile-{wl_name}.{suffix}"
-                reqfile = self.request_file(target, workload, 64, 900 + len(found))
+                reqfile = self.request_file(target, workload, 64, 900 + n)
                 spy = subprocess.Popen(
                     [pyspy, "record", "-p", str(target.main_pid()), "-d", str(int(seconds)), "-r", "100",
-                     "--nonblocking", "-f", fmt, "-o", str(out)],
+                     "--nonblocking", *extra, "-f", fmt, "-o", str(out)],
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=pin_to(self.client_cpu),
                 )  # fmt: skip
                 time.sleep(0.5)
@@ -563,25 +597,41 @@ class Bench:
                 if fmt == "raw":
                     top = top_functions(out.read_text(), 25)
                     top["rps_while_profiled"] = w["requests"] / max(w["duration_us"], 1) * 1e6
-                    found[wl_name] = top
-                    (out_dir / f"profile-{wl_name}-top.md").write_text(render_top(wl_name, top))
+                    tops["gil" if extra else "all"] = top
+            found[wl_name] = tops
+            (out_dir / f"profile-{wl_name}-top.md").write_text(render_top(wl_name, tops))
         return found
 
 
-def render_top(name: str, top: dict[str, Any]) -> str:
-    """Markdown tables of one py-spy profile."""
-    lines = [
-        f"# py-spy: Ferry under {WORKLOADS[name].title}, c=64",
-        "",
-        f"{top['samples']} busy samples at 100 Hz over all threads ({top.get('idle_samples', 0)} more of "
-        f"idle executor threads left out), {_fmt(top.get('rps_while_profiled'), 0)} req/s while sampled "
-        "(py-spy --nonblocking). `Runner.run` as a leaf is uvloop's C code: socket I/O and epoll waits.",
-    ]
-    for title, key in (
-        ("Own time by function", "self"),
-        ("Own time by line", "self_lines"),
-        ("Inclusive time by function", "inclusive"),
-    ):
+def render_top(name: str, tops: dict[str, Any]) -> str:
+    """Markdown tables of one workload's py-spy profiles (all busy threads; GIL holder only)."""
+    lines = [f"# py-spy: Ferry under {WORKLOADS[name].title}, c=64", ""]
+    all_, gil = tops.get("all"), tops.get("gil")
+    if all_:
+        lines += [
+            f"All busy threads: {all_['samples']} samples at 100 Hz "
+            f"({all_.get('idle_samples', 0)} more of idle executor threads left out), "
+            f"{_fmt(all_.get('rps_while_profiled'), 0)} req/s while sampled "
+            "(py-spy --nonblocking). A frame that calls into C (sqlite3, os.*, uvloop) is charged with the "
+            "C time, including waits for the GIL on return; `Runner.run` as a leaf is uvloop's C code "
+            "(socket I/O, epoll waits).",
+        ]
+    if gil:
+        lines += [
+            "",
+            f"GIL holder only (py-spy --gil): {gil['samples']} samples, "
+            f"{_fmt(gil.get('rps_while_profiled'), 0)} req/s while sampled: where Python itself runs.",
+        ]
+    tables = (
+        ("All busy threads: own time by function", all_, "self"),
+        ("All busy threads: own time by line", all_, "self_lines"),
+        ("All busy threads: inclusive time of Ferry's functions", all_, "inclusive_ferry"),
+        ("GIL holder: own time by function", gil, "self"),
+        ("GIL holder: inclusive time of Ferry's functions", gil, "inclusive_ferry"),
+    )
+    for title, top, key in tables:
+        if not top:
+            continue
         lines += ["", f"## {title}", "", "| % | samples | frame |", "|---:|---:|---|"]
         lines += [f"| {r['pct']} | {r['samples']} | `{r['function']}` |" for r in top.get(key, [])]
     return "\n".join(lines) + "\n"
@@ -634,7 +684,7 @@ def build_targets(
             targets.append(SwiftTarget(root / "swift", server_cpu))
         elif name == "nginx":
             if NginxTarget.binary() is None:
-                skipped["nginx"] = "nginx is not installed (apt-get install nginx-light)"
+                skipped["nginx"] = "nginx is not installed (apt-get install nginx)"
             else:
                 targets.append(NginxTarget(root / "nginx", server_cpu))
         else:
@@ -656,6 +706,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-replication", action="store_true", help="skip the put4k row with one CRR rule")
     ap.add_argument("--profile", action="store_true", help="py-spy Ferry under 4 KiB GET and PUT (c=64)")
     ap.add_argument("--profile-seconds", type=float, default=10.0)
+    ap.add_argument("--profile-dir", default=str(RESULTS), help="where profile-*.svg/.txt/-top.md go")
     ap.add_argument(
         "--put-keys", type=int, default=40_000, help="distinct keys per put4k run (then overwrites)"
     )
@@ -770,7 +821,7 @@ def main(argv: list[str] | None = None) -> int:
         # ---- profile
         if ferry is not None and args.profile:
             say("profiling Ferry with py-spy")
-            result["profile"] = bench.profile(ferry, out.parent)
+            result["profile"] = bench.profile(ferry, Path(args.profile_dir))
         # ---- 1 GiB PUT, last (moto keeps the bytes in memory)
         if "put1g" in workloads:
             for target in running:

@@ -104,6 +104,7 @@ def test_top_functions_from_collapsed_stacks() -> None:
     assert lines["io (d.py:4)"] == 60
     assert incl["main (a.py)"] == 100.0
     assert incl["handle (b.py)"] == pytest.approx(100 * 40 / 120, abs=0.1)
+    assert top["inclusive_ferry"] == []
 
 
 def test_render_markdown_lists_points_ratios_and_checks() -> None:

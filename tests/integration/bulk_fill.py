@@ -18,7 +18,7 @@ from ferry.storage.sqlite_meta import SqliteMetadataStore
 
 def fill_bucket(region_dir: Path, bucket: str, count: int, prefix: str = "old/", size: int = 1024) -> int:
     """Write ``count`` objects ``<prefix>00000``... of ``size`` bytes; returns the bytes written in all."""
-    store = SqliteMetadataStore(region_dir / "meta.sqlite3", synchronous="OFF")
+    store = SqliteMetadataStore(region_dir / "meta.sqlite3", durable=False)
     blobs = DiskBlobStore(region_dir)
     record = store.get_bucket(bucket)
     assert record is not None, f"no bucket {bucket} in {region_dir}"
@@ -35,7 +35,7 @@ def fill_bucket(region_dir: Path, bucket: str, count: int, prefix: str = "old/",
                     size=staged.size,
                     etag=staged.md5_hex.upper(),
                     crc64=str(staged.crc64),
-                    blob_id=blobs.link_copy(staged.blob_id),
+                    blob_id=blobs.link_copy(staged.blob_id).blob_id,
                     owner_id=record.owner_id,
                 ),
                 Versioning.OFF,

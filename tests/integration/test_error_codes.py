@@ -436,13 +436,16 @@ CASES = [
     case("malformed-delete-body", 400, "MalformedXML", _malformed_delete),
     case("delete-body-without-objects", 400, "MalformedXML", _delete_without_objects),
     case(
-        "unserved-subresource-cors", 501, "NotImplemented", lambda e, m: send(e, "GET", params={"cors": ""})
-    ),
-    case(
-        "unserved-subresource-lifecycle",
+        "unserved-subresource-inventory",
         501,
         "NotImplemented",
-        lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>"),
+        lambda e, m: send(e, "GET", params={"inventory": ""}),
+    ),
+    case(
+        "unserved-subresource-qos-info",
+        501,
+        "NotImplemented",
+        lambda e, m: send(e, "GET", params={"qosInfo": ""}),
     ),
     case(
         "no-such-upload",

@@ -284,6 +284,10 @@ DOCUMENTED_EXCEPTIONS = {
     Operation.AppendObject: "oss:PutObject",
     Operation.PutSymlink: "oss:PutObject",
     Operation.GetSymlink: "oss:GetObject",
+    Operation.PutBucketTags: "oss:PutBucketTagging",
+    Operation.GetBucketTags: "oss:GetBucketTagging",
+    Operation.DeleteBucketTags: "oss:DeleteBucketTagging",
+    Operation.OptionBucket: "oss:OptionObject",
 }
 
 

@@ -65,11 +65,9 @@ def exists(bucket: oss2.Bucket, key: str, version_id: str | None = None) -> bool
     params = {"versionId": version_id} if version_id else None
     try:
         bucket.head_object(key, params=params)
-    except oss2.exceptions.NotFound:
-        return False
-    except oss2.exceptions.ServerError as error:
-        # HEAD errors carry their code in x-oss-err, so oss2 raises NoSuchVersion as itself.
-        if error.status == 404:
+    except oss2.exceptions.ServerError as e:
+        # NotFound, NoSuchKey, or NoSuchVersion (read from x-oss-err; oss2 has no class for it).
+        if e.status == 404:
             return False
         raise
     return True

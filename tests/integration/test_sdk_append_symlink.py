@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import unquote
 
@@ -153,3 +155,35 @@ def test_anonymous_reads_through_a_symlink_need_the_target_readable(
     b.put_object_acl("open", "public-read")
     assert requests.get(f"{base}/to-open", timeout=10).content == b"public bytes"
     assert requests.get(f"{base}/to-secret", timeout=10).status_code == 403
+
+
+def test_reads_during_appends_see_a_whole_prefix_never_an_error(cluster: FerryCluster, bucket: str) -> None:
+    """Each append frees the previous blob; a GET that read the old version retries, never a 500."""
+    writer, reader = cluster.oss2_bucket(bucket), cluster.oss2_bucket(bucket)
+    line = b"0123456789abcdef" * 64  # 1 KiB a line: big enough to take a moment to read
+    position = writer.append_object("tail", 0, line).next_position
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def append() -> None:
+        nonlocal position
+        try:
+            for _ in range(150):
+                position = writer.append_object("tail", position, line).next_position
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=append, daemon=True)
+    thread.start()
+    reads = 0
+    deadline = time.monotonic() + 60
+    while not done.is_set() and time.monotonic() < deadline:
+        body = reader.get_object("tail", headers={"Accept-Encoding": "identity"}).read()
+        assert len(body) % len(line) == 0 and body == line * (len(body) // len(line))
+        reads += 1
+    thread.join(timeout=30)
+    assert not errors, errors
+    assert reads > 0
+    assert reader.get_object("tail").read() == line * 151

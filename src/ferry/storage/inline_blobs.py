@@ -45,5 +45,6 @@ class InlineBlobReader:
         query = "SELECT data FROM inline_blobs WHERE blob_id = ?"
         row = self._db.conn().execute(query, (blob_id,)).fetchone()
         if row is None:
-            raise OSError(f"inline blob {blob_id} is missing")
+            # Like a disk blob unlinked under a reader: the caller may read the key again.
+            raise FileNotFoundError(f"inline blob {blob_id} is missing")
         return bytes(row[0])

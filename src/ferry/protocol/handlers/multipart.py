@@ -115,13 +115,23 @@ async def _copy_source(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, 
     return source_bucket, version
 
 
+_COPY_ATTEMPTS = 3
+
+
 async def upload_part_copy(ctx: RequestContext, rt: RegionRuntime) -> Response:
     number = check_part_number(ctx.q("partNumber"))
     _, upload = await _the_upload(ctx, rt)
-    source_bucket, source = await _copy_source(ctx, rt)
-    byte_range = parse_range(ctx.header("x-oss-copy-source-range"), source.size)
-    start, end = (byte_range.start, byte_range.end) if byte_range is not None else (0, source.size)
-    part = await ctx.run(rt.multipart.copy_part, upload, number, source, start, end)
+    for attempt in range(1, _COPY_ATTEMPTS + 1):
+        source_bucket, source = await _copy_source(ctx, rt)
+        byte_range = parse_range(ctx.header("x-oss-copy-source-range"), source.size)
+        start, end = (byte_range.start, byte_range.end) if byte_range is not None else (0, source.size)
+        try:
+            part = await ctx.run(rt.multipart.copy_part, upload, number, source, start, end)
+            break
+        except FileNotFoundError:
+            # The source was overwritten between finding its version and opening its bytes.
+            if attempt == _COPY_ATTEMPTS:
+                raise
     response = xml_response(mdocs.copy_part_result(part))
     response.header("ETag", docs.quoted_etag(part.etag))
     response.header("x-oss-hash-crc64ecma", str(part.crc64))

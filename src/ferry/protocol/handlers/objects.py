@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import parse_qsl, unquote
@@ -243,7 +244,27 @@ def not_modified_response(headers: Mapping[str, str], version: ObjectVersion) ->
     return None
 
 
+_READ_ATTEMPTS = 3
+
+
 async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    """A write that replaced the version (an overwrite, an append) may free its blob between our
+    reading the version and opening the blob: then the key is read again."""
+    for _ in range(_READ_ATTEMPTS - 1):
+        try:
+            return await _get_object_once(ctx, rt)
+        except FileNotFoundError:
+            continue
+    return await _get_object_once(ctx, rt)
+
+
+def _opened(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks with the first one read already, so the blob is open (an unlink no longer matters)."""
+    first = next(chunks, None)
+    return chunks if first is None else itertools.chain([first], chunks)
+
+
+async def _get_object_once(ctx: RequestContext, rt: RegionRuntime) -> Response:
     bucket, version = await read_served(ctx, rt)
     if (not_modified := not_modified_response(ctx.headers, version)) is not None:
         return not_modified
@@ -264,7 +285,7 @@ async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
         # Chunked, with no Content-Length; Content-MD5 would describe the uncompressed bytes.
         response.headers = [(n, v) for n, v in headers if n.lower() != "content-md5"]
         response.header("Content-Encoding", "gzip")
-        chunks = rt.blobs.read(version.blob_id, 0, version.size)
+        chunks = await ctx.run(_opened, rt.blobs.read(version.blob_id, 0, version.size))
         response.stream = gzip_chunks(sse.plaintext(rt.kms, version, chunks, 0))
         return response
     if ctx.method == "HEAD" or length == 0:
@@ -279,9 +300,8 @@ async def get_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     if length <= INLINE_READ_LIMIT:
         response.body = await ctx.run(_read_all, rt, version, byte_range)
         return response
-    response.stream = sse.plaintext(
-        rt.kms, version, rt.blobs.read(version.blob_id, byte_range.start, byte_range.end), byte_range.start
-    )
+    chunks = await ctx.run(_opened, rt.blobs.read(version.blob_id, byte_range.start, byte_range.end))
+    response.stream = sse.plaintext(rt.kms, version, chunks, byte_range.start)
     response.content_length = length
     return response
 

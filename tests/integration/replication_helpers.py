@@ -65,8 +65,11 @@ def exists(bucket: oss2.Bucket, key: str, version_id: str | None = None) -> bool
     params = {"versionId": version_id} if version_id else None
     try:
         bucket.head_object(key, params=params)
-    except oss2.exceptions.NotFound:
-        return False
+    except oss2.exceptions.ServerError as error:
+        # A HEAD's 404 carries its code in x-oss-err (NoSuchKey, NoSuchVersion, ...).
+        if error.status == 404:
+            return False
+        raise
     return True
 
 

@@ -436,13 +436,39 @@ CASES = [
     case("malformed-delete-body", 400, "MalformedXML", _malformed_delete),
     case("delete-body-without-objects", 400, "MalformedXML", _delete_without_objects),
     case(
-        "unserved-subresource-cors", 501, "NotImplemented", lambda e, m: send(e, "GET", params={"cors": ""})
-    ),
-    case(
-        "unserved-subresource-lifecycle",
+        "unserved-subresource-inventory",
         501,
         "NotImplemented",
+        lambda e, m: send(e, "GET", params={"inventory": ""}),
+    ),
+    case(
+        "no-cors-configuration",
+        404,
+        "NoSuchCORSConfiguration",
+        lambda e, m: send(e, "GET", params={"cors": ""}),
+    ),
+    case("no-lifecycle", 404, "NoSuchLifecycle", lambda e, m: send(e, "GET", params={"lifecycle": ""})),
+    case(
+        "lifecycle-without-rules",
+        400,
+        "MalformedXML",
         lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>"),
+    ),
+    case(
+        "no-website", 404, "NoSuchWebsiteConfiguration", lambda e, m: send(e, "GET", params={"website": ""})
+    ),
+    case(
+        "no-encryption-rule",
+        404,
+        "NoSuchServerSideEncryptionRule",
+        lambda e, m: send(e, "GET", params={"encryption": ""}),
+    ),
+    case("no-worm", 404, "NoSuchWORMConfiguration", lambda e, m: send(e, "GET", params={"worm": ""})),
+    case(
+        "malformed-version-id",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "GET", key=KEY, params={"versionId": "not-a-version"}),
     ),
     case(
         "unserved-object-subresource-symlink",

@@ -58,10 +58,14 @@ def test_aes256_and_named_kms_key(bucket: oss2.Bucket) -> None:
 
 
 def test_copy_of_an_encrypted_object(bucket: oss2.Bucket) -> None:
+    """As on OSS, a copy is encrypted as its own request (or the bucket's default) says."""
     bucket.put_object("src", b"copy me" * 50, headers=KMS)
-    bucket.copy_object(bucket.bucket_name, "src", "dst")
+    bucket.copy_object(bucket.bucket_name, "src", "dst", headers=KMS)
     assert bucket.get_object("dst").read() == b"copy me" * 50
     assert bucket.head_object("dst").headers["x-oss-server-side-encryption"] == "KMS"
+    bucket.copy_object(bucket.bucket_name, "src", "plain")
+    assert bucket.get_object("plain").read() == b"copy me" * 50
+    assert "x-oss-server-side-encryption" not in bucket.head_object("plain").headers
 
 
 @pytest.mark.parametrize(

@@ -442,6 +442,35 @@ CASES = [
         lambda e, m: send(e, "GET", params={"inventory": ""}),
     ),
     case(
+        "no-cors-configuration",
+        404,
+        "NoSuchCORSConfiguration",
+        lambda e, m: send(e, "GET", params={"cors": ""}),
+    ),
+    case("no-lifecycle", 404, "NoSuchLifecycle", lambda e, m: send(e, "GET", params={"lifecycle": ""})),
+    case(
+        "lifecycle-without-rules",
+        400,
+        "MalformedXML",
+        lambda e, m: send(e, "PUT", params={"lifecycle": ""}, data=b"<LifecycleConfiguration/>"),
+    ),
+    case(
+        "no-website", 404, "NoSuchWebsiteConfiguration", lambda e, m: send(e, "GET", params={"website": ""})
+    ),
+    case(
+        "no-encryption-rule",
+        404,
+        "NoSuchServerSideEncryptionRule",
+        lambda e, m: send(e, "GET", params={"encryption": ""}),
+    ),
+    case("no-worm", 404, "NoSuchWORMConfiguration", lambda e, m: send(e, "GET", params={"worm": ""})),
+    case(
+        "malformed-version-id",
+        400,
+        "InvalidArgument",
+        lambda e, m: send(e, "GET", key=KEY, params={"versionId": "not-a-version"}),
+    ),
+    case(
         "unserved-subresource-qos-info",
         501,
         "NotImplemented",

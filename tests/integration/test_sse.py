@@ -59,8 +59,8 @@ def test_aes256_and_named_kms_key(bucket: oss2.Bucket) -> None:
 
 
 def test_copy_of_an_encrypted_object(bucket: oss2.Bucket) -> None:
+    """As on OSS, a copy is encrypted as its own request (or the bucket's default) says."""
     bucket.put_object("src", b"copy me" * 50, headers=KMS)
-    # As OSS does: a copy is encrypted as its own request (or the bucket's default) says.
     bucket.copy_object(bucket.bucket_name, "src", "plain")
     assert bucket.get_object("plain").read() == b"copy me" * 50
     assert "x-oss-server-side-encryption" not in bucket.head_object("plain").headers

@@ -175,7 +175,7 @@ def authorize(
             return
     elif from_bucket is Effect.ALLOW and (not ram or identity is Effect.ALLOW):
         return
-    if bucket is not None and _acl_allows(op, bucket.acl, object_acl):
+    if bucket is not None and acl_allows(op, bucket.acl, object_acl):
         return
     if ram:
         raise _denied(f"You have no right to {op.action} on {access.resources[0]}: no policy allows it.")
@@ -184,10 +184,6 @@ def authorize(
 
 def acl_allows(op: Operation, bucket_acl: BucketAcl, object_acl: ObjectAclLookup | None) -> bool:
     """Whether the ACLs alone (bucket, and object unless it is ``default``) grant ``op``."""
-    return _acl_allows(op, bucket_acl, object_acl)
-
-
-def _acl_allows(op: Operation, bucket_acl: BucketAcl, object_acl: ObjectAclLookup | None) -> bool:
     if op.access in (Access.OWNER, Access.SERVICE):
         return False
     effective = bucket_acl.value

@@ -140,17 +140,12 @@ class _DiskBlobWriter:
 
     def write(self, data: bytes | memoryview) -> None:
         self._digests.update(data)
-        view = memoryview(self._transform(data) if self._transform is not None else data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        _write_all(self._fd, self._transform(data) if self._transform is not None else data)
 
     def copy_blob(self, blob_id: str) -> int:
         if is_inline(blob_id):
             data = self._store.inline_bytes(blob_id)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            _write_all(self._fd, data)
             return len(data)
         with open(self._store.path(blob_id), "rb") as source:
             size = os.fstat(source.fileno()).st_size
@@ -195,15 +190,19 @@ def _copy_file(source: int, target: int, size: int) -> None:
         remaining -= copied
 
 
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _copy_by_reading(source: int, target: int, size: int) -> None:
     remaining = size
     while remaining > 0:
         chunk = os.read(source, min(READ_CHUNK, remaining))
         if not chunk:
             raise OSError(f"the source ended {remaining} bytes early")
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(target, view) :]
+        _write_all(target, chunk)
         remaining -= len(chunk)
 
 

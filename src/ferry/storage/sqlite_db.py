@@ -32,8 +32,6 @@ class WalSync:
         self._committed = 0
         self._synced = 0
         self._syncing = False
-        self.fsyncs = 0
-        """How many fsyncs ran (the group-commit ratio is commits / fsyncs)."""
 
     def committed(self) -> int:
         """Call right after a COMMIT, under the writer lock: the ticket to wait for."""
@@ -59,7 +57,6 @@ class WalSync:
                     self._cond.notify_all()
                 # Reached only when the fsync succeeded; a failure propagates and the next waiter retries.
                 self._synced = max(self._synced, covered)
-                self.fsyncs += 1
 
     def _fsync(self) -> None:
         try:

@@ -52,8 +52,6 @@ class GroupWriter:
         self._syncer = threading.Thread(target=self._sync_loop, name=f"{name}-sync", daemon=True)
         self._writer.start()
         self._syncer.start()
-        self.groups = 0
-        self.writes = 0
 
     def submit(
         self, work: Callable[[sqlite3.Connection], T], after: Callable[[T], None] | None = None
@@ -64,10 +62,6 @@ class GroupWriter:
             raise RuntimeError("a write inside a write would wait for itself")
         self._jobs.put(_Job(work, future, after))
         return future
-
-    def run(self, work: Callable[[sqlite3.Connection], T], after: Callable[[T], None] | None = None) -> T:
-        """:meth:`submit` and wait (blocking: not on the event loop)."""
-        return self.submit(work, after).result()
 
     def close(self) -> None:
         self._jobs.put(None)
@@ -111,12 +105,9 @@ class GroupWriter:
                         continue
                     conn.execute("RELEASE job")
                     outcomes.append((job, result, None))
-            ticket = commit.ticket
         except BaseException as error:  # the commit failed: every job in it did
             return _Done(0, [(job, None, error) for job in group])
-        self.groups += 1
-        self.writes += len(group)
-        return _Done(ticket, outcomes)
+        return _Done(commit.ticket, outcomes)
 
     def _sync_loop(self) -> None:
         while True:

@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from ferry.core.errors import OssError
 from ferry.core.model import NULL_VERSION, Bucket, BucketAcl, ObjectAcl, StorageClass, Versioning
 from ferry.storage.interfaces import AccessKey, CommitResult, MetadataStore, NewVersion
+from ferry.storage.sqlite_db import SqliteDatabase
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_rows import prefix_upper_bound
+from ferry.storage.sqlite_writer import GroupWriter
 
 OWNER = "1234567890"
 OFF, ENABLED, SUSPENDED = Versioning.OFF, Versioning.ENABLED, Versioning.SUSPENDED
@@ -425,3 +427,19 @@ def test_the_bound_separates_exactly_the_strings_with_the_prefix(
     elif s >= prefix:
         # Least upper bound: nothing without the prefix lies between the prefix and the bound.
         assert s.startswith(prefix)
+
+
+def test_a_failing_follow_up_does_not_leave_a_committed_write_waiting(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "w.sqlite3")
+    db.executescript("CREATE TABLE t (v INTEGER)")
+    writer = GroupWriter(db)
+
+    def boom(_: object) -> None:
+        raise RuntimeError("the event loop is closed")
+
+    first = writer.submit(lambda c: c.execute("INSERT INTO t VALUES (1)").rowcount, boom)
+    assert first.result(timeout=10) == 1
+    second = writer.submit(lambda c: c.execute("INSERT INTO t VALUES (2)").rowcount)
+    assert second.result(timeout=10) == 1  # the syncer thread is still alive
+    assert db.conn().execute("SELECT count(*) FROM t").fetchone()[0] == 2
+    writer.close()

@@ -12,6 +12,7 @@ next group.
 
 from __future__ import annotations
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -22,6 +23,7 @@ from typing import Any, TypeVar
 
 from ferry.storage.sqlite_db import SqliteDatabase
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
 
@@ -130,5 +132,10 @@ def _complete(done: _Done, sync_error: BaseException | None) -> None:
             job.future.set_exception(failure)
             continue
         if job.after is not None:
-            job.after(result)
+            try:
+                job.after(result)
+            except Exception:
+                # The write is durable; a follow-up that failed (a wake-up after shutdown) must not
+                # leave this caller, the rest of the group, or the syncer thread waiting for ever.
+                log.exception("a follow-up of a committed write failed")
         job.future.set_result(result)

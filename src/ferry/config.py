@@ -5,6 +5,7 @@ Read from TOML; ``ferry up --print-default-config`` prints the built-in default.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,12 +56,12 @@ class RegionConfig:
     data_dir: Path
     rtc: bool = False
 
-    @property
+    @functools.cached_property
     def endpoint_host(self) -> str:
         return (urlsplit(self.endpoint).hostname or self.listen_host).lower()
 
-    @property
-    def endpoint_hosts(self) -> frozenset[str]:
+    @functools.cached_property
+    def endpoint_hosts(self) -> frozenset[str]:  # read by every request's addressing
         return frozenset({self.endpoint_host, self.listen_host.lower()})
 
 

@@ -47,6 +47,7 @@ def serve_region(
         access_log=False,  # ours (FerryApp's) carries the request ID and the API
         server_header=False,
         date_header=False,
+        proxy_headers=False,  # the client address is the peer's: a loopback client must not name its own acs:SourceIp
         timeout_keep_alive=30,
     )
     uvicorn.Server(uv_config).run()

@@ -122,14 +122,9 @@ class Operation(enum.Enum):
     """A CORS preflight (``OPTIONS``): answered from the bucket's CORS rules, signed or not."""
     OptionBucket = ("OptionBucket", Level.BUCKET, Access.PUBLIC, "OptionObject")
 
-    @property
-    def level(self) -> Level:
-        return self.value[1]  # type: ignore[no-any-return]
-
-    @property
-    def access(self) -> Access:
-        return self.value[2]  # type: ignore[no-any-return]
-
-    @property
-    def action(self) -> str:
-        return "oss:" + (self.value[3] or self.name)
+    def __init__(self, api: str, level: Level, access: Access, action: str | None) -> None:
+        # Plain attributes: every request reads them several times, and an enum's ``value``
+        # is a descriptor lookup each time.
+        self.level: Level = level
+        self.access: Access = access
+        self.action: str = "oss:" + (action or api)

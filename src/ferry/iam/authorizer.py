@@ -20,6 +20,7 @@ Every operation names its RAM action (``Operation.action``); the resource is
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,7 +92,7 @@ def request_facts(
 ) -> dict[str, str]:
     facts = {
         "acs:securetransport": "true" if secure else "false",
-        "acs:currenttime": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "acs:currenttime": _iso_second(int(now)),
     }
     if source_ip:
         facts["acs:sourceip"] = source_ip
@@ -108,6 +109,11 @@ def request_facts(
         if param in query:
             facts[key] = query[param]
     return facts
+
+
+@functools.lru_cache(maxsize=64)
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def service_scope(region: str, now: float) -> RequestScope:
@@ -146,29 +152,33 @@ def authorize(
         raise _denied("Anonymous access is forbidden for this operation.")
     owner = bucket.owner_id if bucket is not None else principal.account_id
     assert owner is not None
-    access = AccessFacts(op.action, resource_arns(scope.region, owner, check.bucket, check.key), scope.facts)
-
-    if caller.session_policy is not None and evaluate(caller.session_policy, access) is not Effect.ALLOW:
-        raise _denied(
-            f"The session policy of your security token does not allow {op.action}.",
-            EC=SESSION_POLICY_DENIED_EC,
-        )
     ram = principal.user is not None or principal.role is not None
-    identity = combine([evaluate(p, access) for p in policies.identity_policies(principal)]) if ram else None
     bucket_policy = policies.bucket_policy(bucket) if bucket is not None else None
-    from_bucket = None
-    if bucket_policy is not None:
-        names = policies.principal_names(principal, owner)
-        from_bucket = evaluate(bucket_policy, access, names)
-        if (
-            from_bucket is Effect.DENY
-            and principal.is_root
-            and owner == principal.account_id
-            and op in _POLICY_ADMIN
-        ):
-            from_bucket = None
-    if Effect.DENY in (identity, from_bucket):
-        raise _denied(f"You are explicitly denied {op.action} on {access.resources[0]} by a policy.")
+    identity = from_bucket = None
+    if caller.session_policy is not None or ram or bucket_policy is not None:
+        # Built only when a policy is there to read it: most calls are an owner's, policy-free.
+        access = AccessFacts(
+            op.action, resource_arns(scope.region, owner, check.bucket, check.key), scope.facts
+        )
+        if caller.session_policy is not None and evaluate(caller.session_policy, access) is not Effect.ALLOW:
+            raise _denied(
+                f"The session policy of your security token does not allow {op.action}.",
+                EC=SESSION_POLICY_DENIED_EC,
+            )
+        if ram:
+            identity = combine([evaluate(p, access) for p in policies.identity_policies(principal)])
+        if bucket_policy is not None:
+            names = policies.principal_names(principal, owner)
+            from_bucket = evaluate(bucket_policy, access, names)
+            if (
+                from_bucket is Effect.DENY
+                and principal.is_root
+                and owner == principal.account_id
+                and op in _POLICY_ADMIN
+            ):
+                from_bucket = None
+        if Effect.DENY in (identity, from_bucket):
+            raise _denied(f"You are explicitly denied {op.action} on {access.resources[0]} by a policy.")
 
     if not principal.anonymous and principal.account_id == owner:
         if principal.is_root or Effect.ALLOW in (identity, from_bucket):
@@ -178,7 +188,8 @@ def authorize(
     if bucket is not None and acl_allows(op, bucket.acl, object_acl):
         return
     if ram:
-        raise _denied(f"You have no right to {op.action} on {access.resources[0]}: no policy allows it.")
+        resource = resource_arns(scope.region, owner, check.bucket, check.key)[0]
+        raise _denied(f"You have no right to {op.action} on {resource}: no policy allows it.")
     raise _denied("You have no right to access this object because of bucket acl.")
 
 

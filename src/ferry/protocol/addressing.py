@@ -58,8 +58,10 @@ def parse_query(raw: str) -> tuple[tuple[str, str], ...]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        # quote_plus-style: oss2 sends a space as "+", and a real "+" as %2B.
-        pairs.append((unquote_plus(name), unquote_plus(value)))
+        if "%" in part or "+" in part:
+            # quote_plus-style: oss2 sends a space as "+", and a real "+" as %2B.
+            name, value = unquote_plus(name), unquote_plus(value)
+        pairs.append((name, value))
     return tuple(pairs)
 
 

@@ -84,9 +84,9 @@ def authenticate(req: SignableRequest, lookup_secret: Callable[[str], str | None
         return _authenticate_header(req, authorization, lookup_secret, now)
     if req.query_value("x-oss-signature-version") == signing_v2.PRESIGN_VERSION:
         return _authenticate_v2_presigned(req, lookup_secret, now)
-    if any(req.query_value(name) is not None for name in _V4_PRESIGN_MARKERS):
+    if req.has_query(_V4_PRESIGN_MARKERS):
         return _authenticate_v4_presigned(req, lookup_secret, now)
-    if any(req.query_value(name) is not None for name in signing.V1_PRESIGN_PARAMS):
+    if req.has_query(signing.V1_PRESIGN_PARAMS):
         return _authenticate_v1_presigned(req, lookup_secret, now)
     return ANONYMOUS
 

@@ -7,8 +7,8 @@ ASGI, so the signing code is testable with plain values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,21 @@ class SignableRequest:
     headers: Mapping[str, str]
     """Header names lower-cased; repeated headers joined with ``,``."""
 
-    def query_value(self, name: str) -> str | None:
+    _first: dict[str, str] = field(init=False, repr=False, compare=False)
+    """The first value of each query parameter: signature checks look several up per request."""
+
+    def __post_init__(self) -> None:
+        first: dict[str, str] = {}
         for k, v in self.query:
-            if k == name:
-                return v
-        return None
+            first.setdefault(k, v)
+        object.__setattr__(self, "_first", first)
+
+    def query_value(self, name: str) -> str | None:
+        return self._first.get(name)
+
+    def has_query(self, names: Iterable[str]) -> bool:
+        """Whether any of ``names`` is among the query parameters."""
+        return not self._first.keys().isdisjoint(names)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -208,7 +208,7 @@ def v1_string_to_sign_candidates(
 
 def v1_signature(secret: str, string_to_sign: str) -> str:
     """Base64 HMAC-SHA1 over the UTF-8 bytes (ali-oss hashes the same bytes via its encoder)."""
-    digest = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    digest = hmac.digest(secret.encode("utf-8"), string_to_sign.encode("utf-8"), "sha1")
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -10,7 +10,9 @@ can neither leak nor vanish under a version.
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 
 from ferry.storage.sqlite_db import SqliteDatabase
 
@@ -37,14 +39,49 @@ def new_inline_id() -> str:
     return INLINE_PREFIX + uuid.uuid4().hex
 
 
+CACHE_BYTES = 16 * 1024 * 1024
+"""What the reader keeps of recently read inline blobs."""
+
+
 class InlineBlobReader:
-    def __init__(self, db: SqliteDatabase) -> None:
+    """Reads inline blobs, keeping the recently read ones in memory.
+
+    The cache needs no invalidation: a blob id's bytes never change (rows are only inserted
+    and deleted), and a reader reaches a blob id through the version row it has just read, so
+    a cached blob is at worst one that was deleted after that read -- the same answer a read
+    racing the delete would give.
+    """
+
+    def __init__(self, db: SqliteDatabase, cache_bytes: int = CACHE_BYTES) -> None:
         self._db = db
+        self._budget = cache_bytes
+        self._cached: OrderedDict[str, bytes] = OrderedDict()
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
 
     def get(self, blob_id: str) -> bytes:
+        with self._lock:
+            data = self._cached.get(blob_id)
+            if data is not None:
+                self._cached.move_to_end(blob_id)
+                return data
         query = "SELECT data FROM inline_blobs WHERE blob_id = ?"
         row = self._db.conn().execute(query, (blob_id,)).fetchone()
         if row is None:
             # Like a disk blob unlinked under a reader: the caller may read the key again.
             raise FileNotFoundError(f"inline blob {blob_id} is missing")
-        return bytes(row[0])
+        data = bytes(row[0])
+        self._remember(blob_id, data)
+        return data
+
+    def _remember(self, blob_id: str, data: bytes) -> None:
+        if len(data) > self._budget:
+            return
+        with self._lock:
+            if blob_id in self._cached:
+                return
+            self._cached[blob_id] = data
+            self._cached_bytes += len(data)
+            while self._cached_bytes > self._budget:
+                _, dropped = self._cached.popitem(last=False)
+                self._cached_bytes -= len(dropped)

@@ -91,6 +91,20 @@ def new_version_id() -> str:
     return "CAEQ" + base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
 
 
+_ACLS = {m.value: m for m in ObjectAcl}
+_CLASSES = {m.value: m for m in StorageClass}
+_TYPES = {m.value: m for m in ObjectType}
+_STATES = {m.value: m for m in ReplicationState}
+
+
+def _json_map(text: str) -> dict[str, str]:
+    # Most versions carry no metadata or tags: skip the decoder for the empty document.
+    if text == "{}":
+        return {}
+    loaded: dict[str, str] = json.loads(text)
+    return loaded
+
+
 def row_to_version(row: sqlite3.Row) -> ObjectVersion:
     return ObjectVersion(
         bucket=row["bucket"],
@@ -104,13 +118,13 @@ def row_to_version(row: sqlite3.Row) -> ObjectVersion:
         etag=row["etag"],
         crc64=row["crc64"],
         blob_id=row["blob_id"],
-        content_headers=json.loads(row["content_headers"]),
-        user_meta=json.loads(row["user_meta"]),
-        acl=ObjectAcl(row["acl"]),
-        storage_class=StorageClass(row["storage_class"]),
-        object_type=ObjectType(row["object_type"]),
-        tags=json.loads(row["tags"]),
-        replication=ReplicationState(row["replication"]),
+        content_headers=_json_map(row["content_headers"]),
+        user_meta=_json_map(row["user_meta"]),
+        acl=_ACLS[row["acl"]],
+        storage_class=_CLASSES[row["storage_class"]],
+        object_type=_TYPES[row["object_type"]],
+        tags=_json_map(row["tags"]),
+        replication=_STATES[row["replication"]],
         owner_id=row["owner_id"],
         encryption=encryption_from(row["encryption"]),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import itertools
 from collections.abc import Iterator, Mapping
@@ -57,7 +58,13 @@ _MAX_USER_META_BYTES = 8 * 1024
 
 
 def _http_date(ts: float) -> str:
-    return formatdate(ts, usegmt=True)
+    return _http_date_of_second(int(ts))
+
+
+@functools.lru_cache(maxsize=4096)
+def _http_date_of_second(second: int) -> str:
+    # Objects written in the same second share the text; formatting it costs ~10 us.
+    return formatdate(second, usegmt=True)
 
 
 def parse_tagging_header(value: str | None) -> dict[str, str]:

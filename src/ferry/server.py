@@ -47,7 +47,8 @@ def serve_region(
         access_log=False,  # ours (FerryApp's) carries the request ID and the API
         server_header=False,
         date_header=False,
-        proxy_headers=False,  # the client address is the peer's: a loopback client must not name its own acs:SourceIp
+        # The client address is the peer's: a loopback client must not choose its acs:SourceIp.
+        proxy_headers=False,
         timeout_keep_alive=30,
     )
     uvicorn.Server(uv_config).run()

@@ -57,3 +57,12 @@ def test_digests_stream_equals_one_shot() -> None:
         d.update(chunk)
     assert d.crc64 == reference(b"abcdefgh")
     assert d.size == 8
+
+
+@settings(max_examples=200)
+@given(st.lists(st.binary(max_size=5000), max_size=10))
+def test_streamed_crc_over_any_chunking_equals_the_reference(chunks: list[bytes]) -> None:
+    d = Digests()
+    for chunk in chunks:
+        d.update(memoryview(chunk))
+    assert d.crc64 == reference(b"".join(chunks))

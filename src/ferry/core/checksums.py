@@ -1,17 +1,23 @@
-"""CRC-64/ECMA-182 as OSS computes it, through crcmod's C extension, and how to combine two."""
+"""CRC-64/ECMA-182 as OSS computes it (CRC-64/XZ: reflected, all-ones initial value and final XOR),
+and how to combine two.
+
+fastcrc computes it with carry-less multiplication: ~0.02 ms per MiB on this machine against
+2.5-4.5 ms for crcmod's table-driven C extension, which alone capped a 1 MiB PUT at ~150 MiB/s
+on one core (MD5 is the other ~2 ms).
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import crcmod
-import crcmod._crcfunext
+from fastcrc import crc64 as _fastcrc64
 
-_crc64: Callable[[bytes | memoryview, int], int] = crcmod.mkCrcFun(
-    0x142F0E1EBA9EA3693, initCrc=0, xorOut=0xFFFFFFFFFFFFFFFF, rev=True
-)
+
+def _crc64(data: bytes | memoryview, crc: int) -> int:
+    # ``initial`` continues a finished CRC (0 starts one), as crcmod's second argument did.
+    return _fastcrc64.xz(data, initial=crc)
 
 
 def crc64_update(crc: int, data: bytes | memoryview) -> int:

@@ -192,7 +192,7 @@ class FerryApp:
         if "origin" in headers and target.bucket is not None and method != "OPTIONS":
             # A browser's cross-origin request: the bucket's CORS rules add their headers to the
             # answer, an error included.
-            extra = await self._cors_headers(target.bucket, method, headers)
+            extra = self._cors_headers(target.bucket, method, headers)
             try:
                 response = await self._serve(scope, receive, request_id, target, headers, trace)
             except OssError as error:
@@ -202,10 +202,8 @@ class FerryApp:
             return response
         return await self._serve(scope, receive, request_id, target, headers, trace)
 
-    async def _cors_headers(self, bucket: str, method: str, headers: dict[str, str]) -> list[tuple[str, str]]:
-        config = await asyncio.get_running_loop().run_in_executor(
-            self.rt.executor, self.rt.configs.get, bucket, CorsConfiguration
-        )
+    def _cors_headers(self, bucket: str, method: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+        config = self.rt.configs.get(bucket, CorsConfiguration)  # cached in memory: no thread hop
         return cors.actual_request_headers(config, method, headers)
 
     async def _serve(

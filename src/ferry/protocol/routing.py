@@ -168,6 +168,12 @@ KNOWN_UNSERVED_SUBRESOURCES = frozenset(
 )
 
 
+_ROUTES_BY_LEVEL_AND_METHOD: dict[tuple[Level, str], list[Route]] = {}
+for _route in ROUTES:
+    _ROUTES_BY_LEVEL_AND_METHOD.setdefault((_route.level, _route.method), []).append(_route)
+"""``ROUTES`` split by level and method, in their order: a request scans only its own."""
+
+
 def level_of(bucket: str | None, key: str | None) -> Level:
     if bucket is None:
         return Level.SERVICE
@@ -179,9 +185,7 @@ def route(
 ) -> Operation:
     level = level_of(bucket, key)
     present = [name for name in query if name in ROUTED_SUBRESOURCES]
-    for r in ROUTES:
-        if r.level is not level or r.method != method:
-            continue
+    for r in _ROUTES_BY_LEVEL_AND_METHOD.get((level, method), ()):
         if r.subresource is None:
             if present:
                 continue

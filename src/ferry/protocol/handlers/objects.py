@@ -319,6 +319,8 @@ def _read_all(rt: RegionRuntime, version: ObjectVersion, byte_range: ByteRange) 
 
 
 def _apply_overrides(ctx: RequestContext, headers: list[tuple[str, str]]) -> None:
+    if ctx.query.keys().isdisjoint(_RESPONSE_OVERRIDES):
+        return
     for param, header in _RESPONSE_OVERRIDES.items():
         value = ctx.q(param)
         if value is None:

@@ -16,6 +16,7 @@ from ferry.config import FerryConfig
 from ferry.credentials import load_iam_master_key, load_root_account, load_service_key
 from ferry.observability.logs import configure_logging
 from ferry.protocol.app import FerryApp
+from ferry.protocol.http_protocol import FerryHttpProtocol
 from ferry.region import RegionRuntime
 from ferry.storage.interfaces import AccessKey
 
@@ -40,7 +41,8 @@ def serve_region(
         host=region_config.listen_host,
         port=region_config.listen_port,
         loop="uvloop",
-        http="httptools",
+        http=FerryHttpProtocol,  # uvicorn's httptools protocol, one write per small response
+        ws="none",
         lifespan="on",
         log_config=None,  # configure_logging() set up every logger already
         log_level=log_level,

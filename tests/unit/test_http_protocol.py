@@ -141,3 +141,14 @@ def test_a_tab_in_a_value_is_allowed() -> None:
     transport = _exchange(FerryHttpProtocol, _app(messages), GET)
     assert b"x-oss-meta-a: a\tb\r\n" in transport.writes[0]
     assert transport.writes[0].endswith(b"ok")
+
+
+def test_forbidden_bytes_are_uvicorns_patterns() -> None:
+    from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE
+
+    from ferry.protocol.http_protocol import _NAME_FORBIDDEN, _VALUE_FORBIDDEN
+
+    for code in range(256):
+        byte = bytes([code])
+        assert (HEADER_RE.search(byte) is not None) == (code in _NAME_FORBIDDEN)
+        assert (HEADER_VALUE_RE.search(byte) is not None) == (code in _VALUE_FORBIDDEN)

@@ -5,24 +5,28 @@ then the body in a second write: two ``send()`` system calls per small response,
 name and value goes through two regular expressions. Ferry answers most requests (a 4 KiB GET,
 any PUT's 200, every error) with one body message, so the cycle here keeps the head until the
 first body message and writes both at once, and checks all the header bytes of a response with
-one search. The behaviour on the wire is uvicorn's, byte for byte; only the number of writes
+one pass. The behaviour on the wire is uvicorn's, byte for byte; only the number of writes
 changes. Bound to uvicorn 0.54 (pinned): the cycle's state machine is uvicorn's own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import urllib.parse
 from typing import Any
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
-_BAD_NAME = re.compile(b'[\x00-\x1f\x7f()<>@,;:\\[\\]={} \t\\\\"]')
-_BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
-_SEPARATOR = b"\x00"
-"""Joins the names (or values) of a response for one search: a byte that is invalid in both."""
+_NAME_FORBIDDEN = bytes(range(0x20)) + b'\x7f()<>@,;:\\[]={} \t"'
+_VALUE_FORBIDDEN = bytes(range(0x09)) + bytes(range(0x0A, 0x20)) + b"\x7f"
+"""uvicorn's two header patterns as byte sets: ``bytes.translate`` deletes them from all the names
+(values) of a response at C speed, and a shorter result means one was there (a regular
+expression search costs ~10x more per byte)."""
+
+
+def _has_any(data: bytes, forbidden: bytes) -> bool:
+    return len(data.translate(None, forbidden)) != len(data)
 
 
 class CoalescingCycle(RequestResponseCycle):
@@ -82,9 +86,9 @@ class CoalescingCycle(RequestResponseCycle):
 
     def _render_head(self, status: int, message_headers: Any) -> bytes:
         headers = self.default_headers + list(message_headers)
-        if _BAD_NAME.search(_SEPARATOR.join(name for name, _ in headers).replace(_SEPARATOR, b"a")):
+        if _has_any(b"".join(name for name, _ in headers), _NAME_FORBIDDEN):
             raise RuntimeError("Invalid HTTP header name.")
-        if _BAD_VALUE.search(_SEPARATOR.join(value for _, value in headers).replace(_SEPARATOR, b" ")):
+        if _has_any(b"".join(value for _, value in headers), _VALUE_FORBIDDEN):
             raise RuntimeError("Invalid HTTP header value.")
         content = [STATUS_LINE[status]]
         has_connection_close = False

@@ -215,11 +215,19 @@ def _engine(raw: dict[str, Any]) -> EngineSettings:
             lag_retention_seconds=max(
                 3600.0, float(section.get("lag_retention_seconds", defaults.lag_retention_seconds))
             ),
+            multipart_threshold_bytes=int(
+                section.get("multipart_threshold_bytes", defaults.multipart_threshold_bytes)
+            ),
+            multipart_part_bytes=int(section.get("multipart_part_bytes", defaults.multipart_part_bytes)),
+            stale_upload_seconds=float(section.get("stale_upload_seconds", defaults.stale_upload_seconds)),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[replication]: {exc}") from None
     if settings.workers < 1 or settings.rtc_workers < 0 or settings.rtc_threshold_seconds <= 0:
         raise ConfigError("[replication]: workers >= 1, rtc_workers >= 0 and rtc_threshold_seconds > 0")
+    # Parts other than the last must be at least 100 KiB (OSS's EntityTooSmall).
+    if settings.multipart_part_bytes < 100 * 1024 or settings.multipart_threshold_bytes < 1:
+        raise ConfigError("[replication]: multipart_part_bytes >= 102400 and multipart_threshold_bytes >= 1")
     return settings
 
 

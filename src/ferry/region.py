@@ -36,6 +36,7 @@ from ferry.service.lifecycle_sweep import LifecycleSweeper
 from ferry.service.multipart import MultipartService
 from ferry.service.objects import ObjectService
 from ferry.service.periodic import PeriodicWorker
+from ferry.service.replica_uploads import ReplicaUploads
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
 from ferry.service.retention import RetentionGuard
@@ -78,6 +79,8 @@ class RegionRuntime:
     executor: ThreadPoolExecutor
     uploads: SqliteMultipartStore
     multipart: MultipartService
+    replica_uploads: ReplicaUploads
+    replica_upload_sweep: PeriodicWorker
     appends: AppendService
     symlinks: SymlinkService
     configs: BucketConfigService
@@ -154,7 +157,12 @@ class RegionRuntime:
                 )
             dest = ferry.region(rule.dest_location)
             client = OssClient(dest.endpoint, service_key, dest.name, pool=connections)
-            return RemoteTarget(client, actor_for(rule))
+            return RemoteTarget(
+                client,
+                actor_for(rule),
+                multipart_threshold=ferry.engine.multipart_threshold_bytes,
+                part_size=ferry.engine.multipart_part_bytes,
+            )
 
         executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
         metrics = FerryMetrics()
@@ -171,6 +179,9 @@ class RegionRuntime:
         )
         store.add_change_hook(queue.on_change, engine.wake)
         uploads = SqliteMultipartStore(store.db)
+        multipart = MultipartService(store, uploads, blobs, kms, clock)
+        replica_uploads = ReplicaUploads(uploads, multipart, replicas, blobs, clock)
+        stale_after = ferry.engine.stale_upload_seconds
         buckets = BucketService(store, config.name, clock)
         objects = ObjectService(store, blobs, clock)
         configs = BucketConfigService(SqliteConfigStore(store.db), clock)
@@ -198,7 +209,15 @@ class RegionRuntime:
             iam=iam,
             clock=clock,
             uploads=uploads,
-            multipart=MultipartService(store, uploads, blobs, kms, clock),
+            multipart=multipart,
+            replica_uploads=replica_uploads,
+            # Replica uploads whose change will never complete (a rule deleted mid-upload).
+            replica_upload_sweep=PeriodicWorker(
+                "replica-uploads",
+                lambda: replica_uploads.sweep(clock.now() - stale_after),
+                executor_pool,
+                min(3600.0, stale_after / 4) if stale_after > 0 else 0.0,
+            ),
             appends=AppendService(store, blobs, kms, clock),
             symlinks=SymlinkService(store, blobs, clock),
             executor=executor_pool,
@@ -221,9 +240,11 @@ class RegionRuntime:
         await self.engine.start()
         self.lifecycle.start()
         self.access_log_writer.start()
+        self.replica_upload_sweep.start()
 
     async def stop(self) -> None:
         await self.lifecycle.stop()
+        await self.replica_upload_sweep.stop()
         await self.access_log_writer.stop()
         await self.access_log_writer.run_now()  # what is still buffered
         await self.engine.stop()

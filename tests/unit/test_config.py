@@ -199,3 +199,24 @@ def test_replication_settings_for_rtc_and_lag(tmp_path: Path) -> None:
     for bad in ({"rtc_threshold_seconds": 0}, {"rtc_workers": -1}, {"workers": 0}, {"rtc_workers": "x"}):
         with pytest.raises(ConfigError):
             parse_config(_with_replication(bad), tmp_path)
+
+
+def test_replication_settings_for_big_objects(tmp_path: Path) -> None:
+    default = parse_config(tomllib.loads(DEFAULT_CONFIG), tmp_path).engine
+    assert (default.multipart_threshold_bytes, default.multipart_part_bytes) == (64 << 20, 16 << 20)
+    assert default.stale_upload_seconds == 86400.0
+    section = {
+        "multipart_threshold_bytes": 1 << 20,
+        "multipart_part_bytes": 102400,
+        "stale_upload_seconds": 60,
+    }
+    engine = parse_config(_with_replication(section), tmp_path).engine
+    assert (engine.multipart_threshold_bytes, engine.multipart_part_bytes) == (1 << 20, 102400)
+    assert engine.stale_upload_seconds == 60.0
+    for bad in (
+        {"multipart_part_bytes": 102399},
+        {"multipart_threshold_bytes": 0},
+        {"multipart_part_bytes": "x"},
+    ):
+        with pytest.raises(ConfigError):
+            parse_config(_with_replication(bad), tmp_path)

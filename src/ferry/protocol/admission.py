@@ -32,6 +32,9 @@ _EC_SIGNING_REGION = "0002-00000226"
 _REPLICA_ACTIONS = {
     Operation.FerryPutReplica: Operation.PutObject,
     Operation.FerryDeleteReplica: Operation.DeleteObject,
+    Operation.FerryInitiateReplicaUpload: Operation.PutObject,
+    Operation.FerryUploadReplicaPart: Operation.PutObject,
+    Operation.FerryCompleteReplicaUpload: Operation.PutObject,
 }
 
 

@@ -27,6 +27,25 @@ ACCOUNT = "x-ferry-replica-account"
 """The source bucket's account: replication acts for it."""
 ROLE = "x-ferry-replica-role"
 """The rule's SyncRole (a role of that account), which carries writes into another account."""
+SIZE = "x-ferry-replica-size"
+"""The object's size, on the completion of a replica upload (every part must be there)."""
+UPLOAD_ID = "x-ferry-replica-upload-id"
+"""A big object's replica upload (the answer of FerryInitiateReplicaUpload)."""
+PARTS = "x-ferry-replica-parts"
+"""The parts a reused replica upload holds already: ``number:size`` items, comma-separated."""
+
+
+def encode_parts(parts: Mapping[int, int]) -> str:
+    return ",".join(f"{number}:{size}" for number, size in sorted(parts.items()))
+
+
+def decode_parts(value: str) -> dict[int, int]:
+    parts: dict[int, int] = {}
+    for item in filter(None, value.split(",")):
+        number, _, size = item.partition(":")
+        if number.isdigit() and size.isdigit():
+            parts[int(number)] = int(size)
+    return parts
 
 
 def put_headers(version: ObjectVersion, origin: ReplicaWrite, versioned: bool) -> dict[str, str]:

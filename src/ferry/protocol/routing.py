@@ -101,6 +101,10 @@ ROUTES: Sequence[Route] = (
     Route(OBJ, "GET", "tagging", Operation.GetObjectTagging),
     Route(OBJ, "DELETE", "tagging", Operation.DeleteObjectTagging),
     Route(OBJ, "HEAD", "objectMeta", Operation.GetObjectMeta),
+    # A big object's replica travels as a multipart upload of the replication service.
+    Route(OBJ, "POST", "uploads", Operation.FerryInitiateReplicaUpload, header="x-ferry-replica-seq"),
+    Route(OBJ, "PUT", "uploadId", Operation.FerryUploadReplicaPart, header="x-ferry-replica-seq"),
+    Route(OBJ, "POST", "uploadId", Operation.FerryCompleteReplicaUpload, header="x-ferry-replica-seq"),
     Route(OBJ, "POST", "uploads", Operation.InitiateMultipartUpload),
     Route(OBJ, "PUT", "uploadId", Operation.UploadPartCopy, header="x-oss-copy-source"),
     Route(OBJ, "PUT", "uploadId", Operation.UploadPart),

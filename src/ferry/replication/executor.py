@@ -37,15 +37,27 @@ class TaskExecutor:
         self._kms = kms
         self._target_for = target_for
 
-    def _opener(self, version: ObjectVersion) -> Callable[[], BinaryIO] | None:
+    def _opener(self, version: ObjectVersion) -> Callable[[int], BinaryIO] | None:
         if not version.blob_id:
             return None
         blob_id = version.blob_id
         info = version.encryption
-        if info is None:
-            return lambda: self._blobs.open(blob_id)
-        data_key = self._kms.data_key(info)
-        return lambda: cast(BinaryIO, DecryptingFile(self._blobs.open(blob_id), data_key, info))
+        data_key = self._kms.data_key(info) if info is not None else b""
+
+        def open_at(offset: int) -> BinaryIO:
+            stored = self._blobs.open(blob_id)
+            try:
+                if offset:
+                    stored.seek(offset)
+            except BaseException:
+                stored.close()
+                raise
+            if info is None:
+                return stored
+            # AES-CTR: the key stream is positioned at the offset, so any range decrypts alone.
+            return cast(BinaryIO, DecryptingFile(stored, data_key, info, offset))
+
+        return open_at
 
     def execute(self, task: ReplicationTask) -> int:
         """Bytes sent; raises when the destination did not take the change (the caller retries)."""

@@ -23,3 +23,9 @@ class EngineSettings:
     """RTC's promise: 99.99% of the objects of an hour replicated within this (OSS: 10 minutes)."""
     lag_retention_seconds: float = 7200.0
     """How long per-object lag records are kept (at least the hour RTC and the console look at)."""
+    multipart_threshold_bytes: int = 64 * 1024 * 1024
+    """CRR sends a bigger object as a multipart upload at the destination (parts resume on retry)."""
+    multipart_part_bytes: int = 16 * 1024 * 1024
+    """The part size of those uploads (raised so an object needs at most 1,000 parts)."""
+    stale_upload_seconds: float = 86400.0
+    """A replica upload left this long (its change superseded, its rule deleted) is aborted."""

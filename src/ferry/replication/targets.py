@@ -20,8 +20,8 @@ class ReplicaSource:
     """A source version to replicate, and how to read its bytes as they were written."""
 
     version: ObjectVersion
-    open_plaintext: Callable[[], BinaryIO] | None
-    """None for a version without bytes (an empty object)."""
+    open_plaintext: Callable[[int], BinaryIO] | None
+    """Opens the plaintext at an offset (big objects go in parts); None for an empty object."""
     encryption: tuple[SseAlgorithm, str | None] | None = None
     """How the replica is to be encrypted at the destination (algorithm, KMS key id or default)."""
 

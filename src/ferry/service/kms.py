@@ -140,9 +140,10 @@ def decrypt_chunks(
 class DecryptingFile:
     """A read-only file object that yields an encrypted blob's plaintext (for streaming uploads)."""
 
-    def __init__(self, stored: BinaryIO, data_key: bytes, info: Encryption) -> None:
+    def __init__(self, stored: BinaryIO, data_key: bytes, info: Encryption, offset: int = 0) -> None:
+        """``stored`` is positioned at ``offset`` of the blob already."""
         self._file = stored
-        self._cipher = StreamCipher(data_key, bytes.fromhex(info.iv), 0, info.data_encryption)
+        self._cipher = StreamCipher(data_key, bytes.fromhex(info.iv), offset, info.data_encryption)
 
     def read(self, size: int = -1) -> bytes:
         return self._cipher(self._file.read(size))

@@ -175,7 +175,7 @@ class MultipartService:
         rows = rows[:max_parts]
         return PartPage(rows, truncated, rows[-1].part_number if rows else marker)
 
-    def _all_parts(self, upload: MultipartUpload) -> dict[int, Part]:
+    def all_parts(self, upload: MultipartUpload) -> dict[int, Part]:
         parts: dict[int, Part] = {}
         after = 0
         for _ in range(MAX_PART_NUMBER // _PAGE + 1):
@@ -200,7 +200,7 @@ class MultipartService:
     ) -> ObjectVersion:
         """The parts named (``None``: every uploaded part, ``x-oss-complete-all``) become the object."""
         upload = self.require(bucket, key, upload_id)
-        stored = self._all_parts(upload)
+        stored = self.all_parts(upload)
         if requested is None:
             parts = [stored[n] for n in sorted(stored)]
             if not parts:
@@ -210,7 +210,7 @@ class MultipartService:
             parts = select_parts(requested, stored)
         if forbid_overwrite or upload.forbid_overwrite:
             check_not_exists(self._store, bucket, key)
-        blob_id, whole_md5 = self._assemble(upload, parts)
+        blob_id, whole_md5 = self.assemble(upload, parts)
         content = dict(upload.content_headers)
         if whole_md5:
             content["content-md5"] = whole_md5
@@ -243,7 +243,7 @@ class MultipartService:
             self._blobs.delete(freed)
         return result.version
 
-    def _assemble(self, upload: MultipartUpload, parts: Sequence[Part]) -> tuple[str, str]:
+    def assemble(self, upload: MultipartUpload, parts: Sequence[Part]) -> tuple[str, str]:
         """Write the object's blob from the parts: (blob id, base64 MD5 of the whole or '')."""
         try:
             if upload.encryption is None and not upload.sequential:

@@ -215,3 +215,8 @@ class MultipartStore(Protocol):
     def abort_upload(self, bucket: str, key: str, upload_id: str) -> list[str]:
         """Remove the upload and its parts; the part blobs to delete.  Raises NoSuchUpload."""
         ...
+
+    def uploads_started_before(self, id_prefix: str, before: float, limit: int) -> list[tuple[str, str, str]]:
+        """(bucket, key, upload id) of uploads, in any bucket, whose id starts with the prefix
+        and which were initiated before ``before``."""
+        ...

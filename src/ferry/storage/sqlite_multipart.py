@@ -232,3 +232,16 @@ class SqliteMultipartStore:
             if _find(db, bucket, key, upload_id) is None:
                 raise _no_such_upload(upload_id)
             return _drop(db, upload_id)
+
+    def uploads_started_before(self, id_prefix: str, before: float, limit: int) -> list[tuple[str, str, str]]:
+        # The primary key's index serves the id range; few uploads are ever this old.
+        rows = (
+            self._db.conn()
+            .execute(
+                "SELECT bucket, key, upload_id FROM multipart_uploads "
+                "WHERE upload_id >= ? AND upload_id < ? AND initiated_at < ? LIMIT ?",
+                (id_prefix, id_prefix + "\uffff", before, limit),
+            )
+            .fetchall()
+        )
+        return [(r["bucket"], r["key"], r["upload_id"]) for r in rows]

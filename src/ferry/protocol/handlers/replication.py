@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from ferry.core.errors import OssError
+from ferry.core.multipart import check_part_number
 from ferry.core.operations import Operation
 from ferry.iam.authorizer import service_scope
 from ferry.protocol import replica_wire
@@ -124,6 +125,49 @@ async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     return Response().header("x-ferry-replica-applied", "true" if applied else "false")
 
 
+async def initiate_replica_upload(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    """A big object's replica, part 1: the upload for this change (a retry finds its own again)."""
+    origin = replica_wire.origin_of(ctx.headers)
+    plain = attrs_from_headers(ctx.headers)
+    attrs = replica_wire.attrs_of(ctx.headers, plain.content_headers, plain.user_meta)
+    bucket = await the_bucket(ctx, rt)
+    wanted = sse.requested(ctx.headers)
+    encryption = rt.kms.new_encryption(*wanted)[0] if wanted is not None else None
+    upload, parts = await ctx.run(
+        rt.replica_uploads.begin, bucket, object_key(ctx), attrs, origin, encryption
+    )
+    return (
+        Response()
+        .header(replica_wire.UPLOAD_ID, upload.upload_id)
+        .header(replica_wire.PARTS, replica_wire.encode_parts(parts))
+    )
+
+
+async def upload_replica_part(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    number = check_part_number(ctx.q("partNumber"))
+    bucket = await the_bucket(ctx, rt)
+    upload = await ctx.run(rt.replica_uploads.require, bucket, object_key(ctx), ctx.q("uploadId") or "")
+    iv, transform = await ctx.run(rt.multipart.part_cipher, upload)
+    writer = await receive_body(
+        rt.blobs, ctx.body_chunks(), expected_length=content_length(ctx), transform=transform
+    )
+    part = await ctx.run(lambda: rt.replica_uploads.add_part(upload, number, finish(writer), iv))
+    return Response().header("x-oss-hash-crc64ecma", str(part.crc64))
+
+
+async def complete_replica_upload(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    origin = replica_wire.origin_of(ctx.headers)
+    plain = attrs_from_headers(ctx.headers)
+    attrs = replica_wire.attrs_of(ctx.headers, plain.content_headers, plain.user_meta)
+    size = ctx.header(replica_wire.SIZE) or ""
+    if not size.isdigit():
+        raise OssError("InvalidArgument", f"{replica_wire.SIZE} is required to complete a replica upload.")
+    bucket = await the_bucket(ctx, rt)
+    upload_id, key = ctx.q("uploadId") or "", object_key(ctx)
+    applied = await ctx.run(rt.replica_uploads.complete, bucket, key, upload_id, attrs, origin, int(size))
+    return Response().header("x-ferry-replica-applied", "true" if applied else "false")
+
+
 async def delete_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     origin = replica_wire.origin_of(ctx.headers)
     kind = replica_wire.kind_of(ctx.headers)
@@ -146,4 +190,7 @@ HANDLERS: dict[Operation, Callable[[RequestContext, RegionRuntime], Awaitable[Re
     Operation.FerryCheckReplicationRole: check_replication_role,
     Operation.FerryPutReplica: put_replica,
     Operation.FerryDeleteReplica: delete_replica,
+    Operation.FerryInitiateReplicaUpload: initiate_replica_upload,
+    Operation.FerryUploadReplicaPart: upload_replica_part,
+    Operation.FerryCompleteReplicaUpload: complete_replica_upload,
 }

@@ -86,6 +86,10 @@ def _part_response(part: Part, upload: MultipartUpload) -> Response:
 
 async def upload_part(ctx: RequestContext, rt: RegionRuntime) -> Response:
     number = check_part_number(ctx.q("partNumber"))
+    for name in (sse.ALGORITHM, sse.KEY_ID, sse.DATA_ENCRYPTION):
+        if ctx.header(name) is not None:
+            # A part is encrypted as its upload was initiated; OSS refuses the headers here.
+            raise OssError("InvalidArgument", f"UploadPart does not accept {name}.")
     _, upload = await _the_upload(ctx, rt)
     iv, transform = await ctx.run(rt.multipart.part_cipher, upload)
     writer = await receive_body(

@@ -205,3 +205,23 @@ def test_deny_in_the_ram_policy_of_the_caller(cluster: FerryCluster, iam: Iam, b
     )
     url = f"{cluster.region().endpoint}/{bucket.bucket_name}/shared/s.txt"
     assert requests.get(url, timeout=10).content == b"shared"  # anonymous: allowed by "*"
+
+
+def test_requester_pays_accepts_the_payer_in_a_presigned_url(cluster: FerryCluster, iam: Iam) -> None:
+    """A presigned URL may name the payer as a query parameter (what oss2's ``sign_url`` with
+    ``params={"x-oss-request-payer": "requester"}`` sends) instead of the header."""
+    owner = cluster.oss2_bucket(unique_bucket("rp"))
+    owner.create_bucket()
+    owner.put_object("k", b"paid")
+    owner.put_bucket_request_payment("Requester")
+    payer_id, payer = other_account(iam)
+    owner.put_bucket_policy(
+        document(statement("Allow", [payer_id], ["oss:GetObject"], f"acs:oss:*:*:{owner.bucket_name}/*"))
+    )
+    settle()
+    as_payer = oss2.Bucket(payer.oss2_auth(), cluster.region().endpoint, owner.bucket_name)
+    plain = as_payer.sign_url("GET", "k", 60)
+    assert requests.get(plain, timeout=10).status_code == 403
+    paid = as_payer.sign_url("GET", "k", 60, params={"x-oss-request-payer": "requester"})
+    response = requests.get(paid, timeout=10)
+    assert (response.status_code, response.content) == (200, b"paid")

@@ -194,6 +194,22 @@ def test_encrypted_upload_reads_back_and_stays_encrypted(
     assert not any(b"multipart secret marker" in p.read_bytes() for p in blobs.rglob("*") if p.is_file())
 
 
+def test_parts_and_completion_refuse_encryption_headers(cluster: FerryCluster, bucket: str) -> None:
+    """A part is encrypted as its upload was initiated: OSS answers InvalidArgument when an
+    UploadPart or a CompleteMultipartUpload names an encryption (oss2's
+    test_server_side_encryotion expects it)."""
+    b = cluster.oss2_bucket(bucket)
+    upload_id = b.init_multipart_upload("e", headers={"x-oss-server-side-encryption": "AES256"}).upload_id
+    with pytest.raises(oss2.exceptions.InvalidArgument):
+        b.upload_part("e", upload_id, 1, b"x", headers={"x-oss-server-side-encryption": "KMS"})
+    etag = b.upload_part("e", upload_id, 1, b"x").etag
+    parts = [oss2.models.PartInfo(1, etag)]
+    with pytest.raises(oss2.exceptions.InvalidArgument):
+        b.complete_multipart_upload("e", upload_id, parts, headers={"x-oss-server-side-encryption": "KMS"})
+    b.complete_multipart_upload("e", upload_id, parts)
+    assert b.head_object("e").headers["x-oss-server-side-encryption"] == "AES256"
+
+
 def test_tags_acl_and_storage_class_from_initiation(cluster: FerryCluster, bucket: str) -> None:
     b = cluster.oss2_bucket(bucket)
     headers = {"x-oss-tagging": "k1=v1&k2=", "x-oss-object-acl": "public-read", "x-oss-storage-class": "IA"}

@@ -236,7 +236,7 @@ class FerryApp:
         # for anonymous callers) costs less than a hop would.
         principal, bucket = self.admission.admit(signable, op, query, connection, body)
         if bucket is not None and op.access is not Access.SERVICE:
-            self._guards.admit(op, principal, bucket, target.key, headers)
+            self._guards.admit(op, principal, bucket, target.key, headers, query)
             trace.logged = self.rt.configs.get(bucket.name, LoggingConfiguration) is not None
         trace.requester = principal.account_id or ""
         trace.access_key_id = principal.access_key_id or ""

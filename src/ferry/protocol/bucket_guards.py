@@ -41,9 +41,16 @@ class BucketGuards:
         self._usage = usage
 
     def admit(
-        self, op: Operation, principal: Principal, bucket: Bucket, key: str | None, headers: Mapping[str, str]
+        self,
+        op: Operation,
+        principal: Principal,
+        bucket: Bucket,
+        key: str | None,
+        headers: Mapping[str, str],
+        query: Mapping[str, str | None] | None = None,
     ) -> None:
-        """Raise when the bucket's configuration refuses this request (blocking)."""
+        """Raise when the bucket's configuration refuses this request (blocking). ``query``: a
+        presigned URL may carry ``x-oss-request-payer`` as a parameter instead of a header."""
         if op.access in (Access.PUBLIC, Access.SERVICE):
             return
         configs = self._configs
@@ -52,7 +59,7 @@ class BucketGuards:
             # Anonymous and presigned-URL access: the referer lists apply.
             referer.check(configs.get(bucket.name, referer.RefererConfiguration), headers.get("referer"))
         if not owner:
-            self._check_payer(bucket, principal, headers)
+            self._check_payer(bucket, principal, headers, query or {})
         acl_header = _ACL_SETTERS.get(op)
         wants_public_acl = acl_header is not None and headers.get(acl_header) in _PUBLIC_ACLS
         if (principal.anonymous or wants_public_acl) and public_access_blocked(configs, bucket):
@@ -64,13 +71,20 @@ class BucketGuards:
         if op.name in _WRITES:
             self._check_capacity(bucket, headers)
 
-    def _check_payer(self, bucket: Bucket, principal: Principal, headers: Mapping[str, str]) -> None:
+    def _check_payer(
+        self,
+        bucket: Bucket,
+        principal: Principal,
+        headers: Mapping[str, str],
+        query: Mapping[str, str | None],
+    ) -> None:
         payment = self._configs.get(bucket.name, RequestPayment)
         if payment is None or payment.payer != "Requester":
             return
         if principal.anonymous:
             raise OssError("AccessDenied", "Anonymous access to a requester-pays bucket is forbidden.")
-        if headers.get("x-oss-request-payer", "").lower() != "requester":
+        payer = headers.get("x-oss-request-payer") or query.get("x-oss-request-payer") or ""
+        if payer.lower() != "requester":
             raise OssError("AccessDenied", "The bucket is requester-pays: send x-oss-request-payer.")
 
     def _check_capacity(self, bucket: Bucket, headers: Mapping[str, str]) -> None:

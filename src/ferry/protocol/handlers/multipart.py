@@ -84,8 +84,17 @@ def _part_response(part: Part, upload: MultipartUpload) -> Response:
     return response
 
 
+def _refuse_encryption_headers(ctx: RequestContext, api: str) -> None:
+    """An upload is encrypted as it was initiated; OSS refuses the headers on its parts and
+    on its completion."""
+    for name in (sse.ALGORITHM, sse.KEY_ID, sse.DATA_ENCRYPTION):
+        if ctx.header(name) is not None:
+            raise OssError("InvalidArgument", f"{api} does not accept {name}.")
+
+
 async def upload_part(ctx: RequestContext, rt: RegionRuntime) -> Response:
     number = check_part_number(ctx.q("partNumber"))
+    _refuse_encryption_headers(ctx, "UploadPart")
     _, upload = await _the_upload(ctx, rt)
     iv, transform = await ctx.run(rt.multipart.part_cipher, upload)
     writer = await receive_body(
@@ -142,6 +151,7 @@ async def upload_part_copy(ctx: RequestContext, rt: RegionRuntime) -> Response:
 
 
 async def complete_multipart_upload(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    _refuse_encryption_headers(ctx, "CompleteMultipartUpload")
     key = object_key(ctx)
     url = _url_encoding(ctx)
     upload_id = _upload_id(ctx)

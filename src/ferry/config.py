@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ferry.core.replication_rules import RegionCatalog, Route, TransferType
+from ferry.core.restore import RestoreDurations
 from ferry.replication.settings import EngineSettings
 
 DEFAULT_CONFIG = """\
@@ -96,6 +97,7 @@ class FerryConfig:
     engine: EngineSettings = field(default_factory=EngineSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     access_log: AccessLogSettings = field(default_factory=AccessLogSettings)
+    restore: RestoreDurations = field(default_factory=RestoreDurations)
 
     def region(self, name: str) -> RegionConfig:
         for region in self.regions:
@@ -176,6 +178,7 @@ def parse_config(raw: dict[str, Any], base: Path, data_dir: Path | None = None) 
         engine=_engine(raw),
         lifecycle=_lifecycle(raw),
         access_log=_access_log(raw),
+        restore=_restore(raw),
     )
 
 
@@ -188,6 +191,26 @@ def _access_log(raw: dict[str, Any]) -> AccessLogSettings:
     if flush <= 0:
         raise ConfigError("[access_log]: flush_seconds must be positive")
     return AccessLogSettings(flush_seconds=flush)
+
+
+def _restore(raw: dict[str, Any]) -> RestoreDurations:
+    """``[restore]``: ``<field>_seconds`` for each field of :class:`RestoreDurations`."""
+    section = raw.get("restore", {})
+    known = {f"{name}_seconds": name for name in RestoreDurations.__dataclass_fields__}
+    unknown = sorted(set(section) - set(known))
+    if unknown:
+        raise ConfigError(f"[restore]: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    values: dict[str, float] = {}
+    for setting, name in known.items():
+        if setting not in section:
+            continue
+        try:
+            values[name] = float(section[setting])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"[restore]: {setting}: {exc}") from None
+        if values[name] < 0:
+            raise ConfigError(f"[restore]: {setting} must not be negative")
+    return RestoreDurations(**values)
 
 
 def _lifecycle(raw: dict[str, Any]) -> LifecycleSettings:

@@ -39,6 +39,7 @@ from ferry.service.periodic import PeriodicWorker
 from ferry.service.replica_uploads import ReplicaUploads
 from ferry.service.replicas import ReplicaService
 from ferry.service.replication_admin import ReplicationAdmin
+from ferry.service.restores import RestoreService
 from ferry.service.retention import RetentionGuard
 from ferry.service.symlinks import SymlinkService
 from ferry.storage.blobs import DiskBlobStore
@@ -51,6 +52,7 @@ from ferry.storage.sqlite_lag import SqliteLagLog
 from ferry.storage.sqlite_meta import SqliteMetadataStore
 from ferry.storage.sqlite_multipart import SqliteMultipartStore
 from ferry.storage.sqlite_replication import SqliteReplicationStore
+from ferry.storage.sqlite_restores import SqliteRestores
 from ferry.storage.sqlite_tasks import SqliteTaskQueue
 from ferry.storage.sqlite_usage import SqliteUsage
 
@@ -83,6 +85,7 @@ class RegionRuntime:
     replica_upload_sweep: PeriodicWorker
     appends: AppendService
     symlinks: SymlinkService
+    restores: RestoreService
     configs: BucketConfigService
     lifecycle: PeriodicWorker
     access_log: AccessLog
@@ -220,6 +223,7 @@ class RegionRuntime:
             ),
             appends=AppendService(store, blobs, kms, clock),
             symlinks=SymlinkService(store, blobs, clock),
+            restores=RestoreService(SqliteRestores(store.db), ferry.restore, clock),
             executor=executor_pool,
             configs=configs,
             lifecycle=PeriodicWorker(

@@ -508,10 +508,16 @@ CASES = [
         lambda e, m: send(e, "GET", key=KEY, params={"symlink": ""}),
     ),
     case(
-        "unserved-object-subresource-restore",
+        "restore-a-standard-object",
+        400,
+        "OperationNotSupported",
+        lambda e, m: send(e, "POST", key=KEY, params={"restore": ""}),
+    ),
+    case(
+        "unserved-object-subresource-select",
         501,
         "NotImplemented",
-        lambda e, m: send(e, "POST", key=KEY, params={"restore": ""}),
+        lambda e, m: send(e, "POST", key=KEY, params={"select": ""}, data=b"<SelectRequest/>"),
     ),
 ]
 

@@ -791,6 +791,16 @@ def test_forbid_overwrite(client: Client, bucket: str) -> None:
     assert client.get(bucket, "once").body == b"third"
 
 
+def test_copy_in_place_converts_the_storage_class(client: Client, bucket: str) -> None:
+    """x-oss-storage-class applies under the COPY directive too: OSS's documented way of
+    converting an object's class (metadata kept)."""
+    client.put(bucket, "c.txt", b"convert me", {"x-oss-meta-color": "red"})
+    client.copy(bucket, "c.txt", bucket, "c.txt", {"x-oss-storage-class": "IA"})
+    head = client.head(bucket, "c.txt")
+    assert (head.headers["x-oss-storage-class"], head.headers["x-oss-meta-color"]) == ("IA", "red")
+    assert client.get(bucket, "c.txt").body == b"convert me"
+
+
 def test_copy_object(client: Client, bucket: str, make_bucket: Callable[..., str]) -> None:
     other = make_bucket()
     data = os.urandom(5000)

@@ -73,6 +73,9 @@ ERROR_TABLE: Mapping[str, ErrorSpec] = {
     "PartNotSequential": ErrorSpec(400, "The parts of a sequential upload must be uploaded in order."),
     "NotSymlink": ErrorSpec(400, "The specified object is not a symlink."),
     "InvalidTargetType": ErrorSpec(400, "The symlink's target is a symlink."),
+    "InvalidObjectState": ErrorSpec(403, "The operation is not valid for the object's state."),
+    "OperationNotSupported": ErrorSpec(400, "The operation is not supported for this resource."),
+    "RestoreAlreadyInProgress": ErrorSpec(409, "The restore operation is in progress."),
     # --- replication (PutBucketReplication and friends) -----------------
     "InvalidTargetBucket": ErrorSpec(400, "The target bucket is not valid."),
     "InvalidTargetLocation": ErrorSpec(

@@ -85,6 +85,7 @@ class Operation(enum.Enum):
     AppendObject = ("AppendObject", Level.OBJECT, Access.WRITE, "PutObject")
     PutSymlink = ("PutSymlink", Level.OBJECT, Access.WRITE, "PutObject")
     GetSymlink = ("GetSymlink", Level.OBJECT, Access.READ, "GetObject")
+    RestoreObject = ("RestoreObject", Level.OBJECT, Access.WRITE, None)
     # --- bucket configurations ----------------------------------------------
     PutBucketCors = ("PutBucketCors", Level.BUCKET, Access.OWNER, None)
     GetBucketCors = ("GetBucketCors", Level.BUCKET, Access.OWNER, None)

@@ -8,6 +8,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from urllib.parse import quote
 
 from ferry.core.bucket_options import DefaultEncryption, LoggingConfiguration
@@ -185,11 +186,15 @@ def empty_live_channels(prefix: str, marker: str, max_keys: int) -> bytes:
     )
 
 
+NO_RESTORES: Mapping[int, str] = MappingProxyType({})
+
+
 def _enc(value: str, url: bool) -> str:
     return quote(value, safe="") if url else value
 
 
-def _contents(v: ObjectVersion, url: bool, with_owner: bool) -> ET.Element:
+def _contents(v: ObjectVersion, url: bool, with_owner: bool, restores: Mapping[int, str]) -> ET.Element:
+    restore_info = restores.get(v.seq) if restores else None
     return element(
         "Contents",
         leaf("Key", _enc(v.key, url)),
@@ -199,6 +204,7 @@ def _contents(v: ObjectVersion, url: bool, with_owner: bool) -> ET.Element:
         leaf("Size", v.size),
         leaf("StorageClass", v.storage_class.value),
         _owner(v.owner_id) if with_owner else None,
+        leaf("RestoreInfo", restore_info) if restore_info is not None else None,
     )
 
 
@@ -222,7 +228,10 @@ class ListParams:
     url_encoding: bool
 
 
-def list_objects_v1(params: ListParams, marker: str, page: ObjectPage) -> bytes:
+def list_objects_v1(
+    params: ListParams, marker: str, page: ObjectPage, restores: Mapping[int, str] = NO_RESTORES
+) -> bytes:
+    """``restores``: the ``RestoreInfo`` of the entries that have one, by seq."""
     url = params.url_encoding
     root = element(
         "ListBucketResult",
@@ -234,14 +243,19 @@ def list_objects_v1(params: ListParams, marker: str, page: ObjectPage) -> bytes:
         leaf("EncodingType", "url") if url else None,
         leaf("IsTruncated", page.truncated),
         leaf("NextMarker", _enc(page.next_marker, url)) if page.truncated else None,
-        *(_contents(v, url, True) for v in page.objects),
+        *(_contents(v, url, True, restores) for v in page.objects),
         *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
     )
     return serialize(root)
 
 
 def list_objects_v2(
-    params: ListParams, token: str | None, start_after: str, fetch_owner: bool, page: ObjectPage
+    params: ListParams,
+    token: str | None,
+    start_after: str,
+    fetch_owner: bool,
+    page: ObjectPage,
+    restores: Mapping[int, str] = NO_RESTORES,
 ) -> bytes:
     url = params.url_encoding
     root = element(
@@ -256,13 +270,19 @@ def list_objects_v2(
         leaf("IsTruncated", page.truncated),
         leaf("NextContinuationToken", continuation_token(page.next_marker)) if page.truncated else None,
         leaf("KeyCount", len(page.objects) + len(page.common_prefixes)),
-        *(_contents(v, url, fetch_owner) for v in page.objects),
+        *(_contents(v, url, fetch_owner, restores) for v in page.objects),
         *(element("CommonPrefixes", leaf("Prefix", _enc(p, url))) for p in page.common_prefixes),
     )
     return serialize(root)
 
 
-def list_versions(params: ListParams, key_marker: str, version_marker: str, page: VersionPage) -> bytes:
+def list_versions(
+    params: ListParams,
+    key_marker: str,
+    version_marker: str,
+    page: VersionPage,
+    restores: Mapping[int, str] = NO_RESTORES,
+) -> bytes:
     url = params.url_encoding
     entries = []
     for v in page.versions:
@@ -290,6 +310,7 @@ def list_versions(params: ListParams, key_marker: str, version_marker: str, page
                     leaf("Size", v.size),
                     leaf("StorageClass", v.storage_class.value),
                     _owner(v.owner_id),
+                    leaf("RestoreInfo", restores[v.seq]) if v.seq in restores else None,
                 )
             )
     root = element(

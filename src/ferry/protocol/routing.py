@@ -114,6 +114,7 @@ ROUTES: Sequence[Route] = (
     Route(OBJ, "POST", "append", Operation.AppendObject),
     Route(OBJ, "PUT", "symlink", Operation.PutSymlink),
     Route(OBJ, "GET", "symlink", Operation.GetSymlink),
+    Route(OBJ, "POST", "restore", Operation.RestoreObject),
     # oss2's get_symlink adds ``symlink`` to the caller's params, which often go on to a
     # DeleteObject; OSS deletes the object (version) then, so Ferry does too.
     Route(OBJ, "DELETE", "symlink", Operation.DeleteObject),
@@ -130,7 +131,6 @@ ROUTED_SUBRESOURCES = frozenset(r.subresource for r in ROUTES if r.subresource)
 
 KNOWN_UNSERVED_SUBRESOURCES = frozenset(
     {
-        "restore",
         "inventory",
         "qosInfo",
         "resourceGroup",

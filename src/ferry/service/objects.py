@@ -195,9 +195,12 @@ class ObjectService:
         acl: ObjectAcl,
         forbid_overwrite: bool = False,
         tags: Mapping[str, str] | None = None,
+        storage_class: StorageClass | None = None,
     ) -> tuple[ObjectVersion, ObjectVersion]:
         """Copy within the region; ``replace`` None keeps the source's metadata (COPY directive),
-        ``tags`` None keeps the source's tags (the tagging directive is separate)."""
+        ``tags`` None keeps the source's tags (the tagging directive is separate), and
+        ``storage_class`` (x-oss-storage-class, whatever the directive: how OSS converts an
+        object's class in place) None keeps the source's class."""
         check_object_key(target_key)
         source = self.get(source_bucket, source_key, source_version_id)
         if forbid_overwrite:
@@ -223,7 +226,7 @@ class ObjectService:
                     content_headers=tuple(sorted(attrs.content_headers.items())),
                     user_meta=tuple(sorted(attrs.user_meta.items())),
                     acl=acl,
-                    storage_class=(attrs.storage_class or source.storage_class).value,
+                    storage_class=(storage_class or attrs.storage_class or source.storage_class).value,
                     object_type=source.object_type.value,
                     tags=frozen_items(source.tags if tags is None else tags),
                     owner_id=owner_id,

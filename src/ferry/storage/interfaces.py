@@ -1,7 +1,8 @@
 """The ports the services use to reach storage.
 
 Adapters: :mod:`ferry.storage.sqlite_meta` (metadata), :mod:`ferry.storage.sqlite_multipart`
-(multipart uploads and parts) and :mod:`ferry.storage.blobs` (bytes).  A PostgreSQL adapter
+(multipart uploads and parts), :mod:`ferry.storage.sqlite_restores` (restores of cold
+versions) and :mod:`ferry.storage.blobs` (bytes).  A PostgreSQL adapter
 implements the same protocol; the contract tests in ``tests/unit/test_metadata_store.py`` say what
 every adapter must do.
 """
@@ -9,7 +10,7 @@ every adapter must do.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -17,6 +18,7 @@ from typing import Protocol
 from ferry.core.encryption import Encryption
 from ferry.core.model import Bucket, BucketAcl, ChangeKind, ObjectAcl, ObjectChange, ObjectVersion, Versioning
 from ferry.core.multipart import MultipartUpload, Part, UploadClaim
+from ferry.core.restore import RestoreOutcome, RestoreState
 
 ChangeHook = Callable[[sqlite3.Connection, ObjectChange], bool]
 """Runs inside the transaction that commits a change; True when it queued follow-up work.
@@ -219,4 +221,18 @@ class MultipartStore(Protocol):
     def uploads_started_before(self, id_prefix: str, before: float, limit: int) -> list[tuple[str, str, str]]:
         """(bucket, key, upload id) of uploads, in any bucket, whose id starts with the prefix
         and which were initiated before ``before``."""
+        ...
+
+
+class RestoreStore(Protocol):
+    """Restores of cold object versions, keyed by the version's ``seq``; a version's restore
+    goes when the version goes."""
+
+    def get(self, seq: int) -> RestoreState | None: ...
+    def of(self, seqs: Iterable[int]) -> dict[int, RestoreState]:
+        """The restores of those versions that have one."""
+        ...
+
+    def change(self, seq: int, decide: Callable[[RestoreState | None], RestoreOutcome]) -> RestoreOutcome:
+        """Replace the version's restore by what ``decide`` makes of it, atomically."""
         ...

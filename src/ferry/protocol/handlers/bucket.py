@@ -183,7 +183,8 @@ async def list_object_versions(ctx: RequestContext, rt: RegionRuntime) -> Respon
         version_marker=version_marker,
         max_keys=params.max_keys,
     )
-    return xml_response(docs.list_versions(params, key_marker, version_marker, page))
+    restores = rt.restores.statuses_of(page.versions)
+    return xml_response(docs.list_versions(params, key_marker, version_marker, page, restores))
 
 
 _MAX_LIST_PARAM_BYTES = 1024
@@ -220,7 +221,8 @@ async def list_objects_any(ctx: RequestContext, rt: RegionRuntime) -> Response:
     params = _list_params(ctx)
     marker = ctx.q("marker") or ""
     page = await _page(ctx, rt, params, marker)
-    return xml_response(docs.list_objects_v1(params, marker, page))
+    restores = rt.restores.statuses_of(page.objects)
+    return xml_response(docs.list_objects_v1(params, marker, page, restores))
 
 
 async def _page(ctx: RequestContext, rt: RegionRuntime, params: docs.ListParams, after: str) -> ObjectPage:
@@ -242,4 +244,5 @@ async def _list_objects_v2(ctx: RequestContext, rt: RegionRuntime) -> Response:
     after = docs.parse_continuation_token(token) if token else start_after
     page = await _page(ctx, rt, params, after)
     fetch_owner = (ctx.q("fetch-owner") or "").lower() == "true"
-    return xml_response(docs.list_objects_v2(params, token, start_after, fetch_owner, page))
+    restores = rt.restores.statuses_of(page.objects)
+    return xml_response(docs.list_objects_v2(params, token, start_after, fetch_owner, page, restores))

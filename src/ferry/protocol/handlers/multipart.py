@@ -120,6 +120,7 @@ async def _copy_source(ctx: RequestContext, rt: RegionRuntime) -> tuple[Bucket, 
         followed = await ctx.run(rt.symlinks.follow, source_bucket, version)
         check_target_acl(ctx, source_bucket, followed.target.acl, Operation.GetObject)
         version = followed.view
+    rt.restores.check_readable(version)
     check_copy_conditions(ctx.headers, version)
     return source_bucket, version
 

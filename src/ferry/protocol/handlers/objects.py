@@ -23,6 +23,7 @@ from ferry.core.model import (
     Versioning,
 )
 from ferry.core.operations import Operation
+from ferry.core.restore import COLD_CLASSES
 from ferry.iam.authorizer import acl_allows
 from ferry.protocol import documents as docs
 from ferry.protocol.compression import gzip_chunks, should_compress
@@ -273,9 +274,13 @@ def _opened(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 async def _get_object_once(ctx: RequestContext, rt: RegionRuntime) -> Response:
     bucket, version = await read_served(ctx, rt)
+    if version.storage_class in COLD_CLASSES:
+        rt.restores.check_readable(version)
     if (not_modified := not_modified_response(ctx.headers, version)) is not None:
         return not_modified
     headers = object_headers(version, bucket)
+    if version.storage_class in COLD_CLASSES:
+        _add_restore_status(rt, version, headers)
     byte_range = parse_range(
         ctx.header("range"), version.size, standard=ctx.header("x-oss-range-behavior") == "standard"
     )
@@ -313,6 +318,12 @@ async def _get_object_once(ctx: RequestContext, rt: RegionRuntime) -> Response:
     return response
 
 
+def _add_restore_status(rt: RegionRuntime, version: ObjectVersion, headers: list[tuple[str, str]]) -> None:
+    status = rt.restores.status_of(version)
+    if status is not None:
+        headers.append(("x-oss-restore", status))
+
+
 def _read_all(rt: RegionRuntime, version: ObjectVersion, byte_range: ByteRange) -> bytes:
     chunks = rt.blobs.read(version.blob_id, byte_range.start, byte_range.end)
     return b"".join(sse.plaintext(rt.kms, version, chunks, byte_range.start))
@@ -337,6 +348,8 @@ async def head_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
     if (not_modified := not_modified_response(ctx.headers, version)) is not None:
         return not_modified
     headers = object_headers(version, bucket)
+    if version.storage_class in COLD_CLASSES:
+        _add_restore_status(rt, version, headers)
     headers.append(("Content-Length", str(version.size)))
     return Response(headers=headers, content_length=version.size)
 
@@ -406,6 +419,7 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
         raise OssError("InvalidArgument", "x-oss-tagging-directive must be COPY or REPLACE.")
     tags = parse_tagging_header(ctx.header("x-oss-tagging")) if tagging == "REPLACE" else None
     source_version = await ctx.run(rt.objects.get, source_bucket, source_key, source_vid)
+    rt.restores.check_readable(source_version)
     check_copy_conditions(ctx.headers, source_version)
     wanted = await sse.wanted_for(ctx, rt, target)
     if sse_copy.keeps(source_version.encryption, wanted):
@@ -421,6 +435,7 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
             acl=object_acl(ctx.header("x-oss-object-acl")),
             forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
             tags=tags,
+            storage_class=storage_class(ctx.header("x-oss-storage-class")),
         )
     else:
         source, version = await ctx.run(
@@ -437,6 +452,7 @@ async def copy_object(ctx: RequestContext, rt: RegionRuntime) -> Response:
             acl=object_acl(ctx.header("x-oss-object-acl")),
             forbid_overwrite=flag(ctx.headers, "x-oss-forbid-overwrite"),
             tags=tags,
+            storage_class=storage_class(ctx.header("x-oss-storage-class")),
         )
     response = xml_response(docs.copy_result(version))
     response.header("x-oss-hash-crc64ecma", version.crc64)

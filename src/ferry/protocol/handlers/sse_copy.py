@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ferry.core.encryption import Encryption, SseAlgorithm
-from ferry.core.model import Bucket, ObjectAcl, ObjectVersion
+from ferry.core.model import Bucket, ObjectAcl, ObjectVersion, StorageClass
 from ferry.protocol.handlers import sse
 from ferry.region import RegionRuntime
 from ferry.service.kms import encryptor
@@ -46,6 +46,7 @@ def copy_reencrypted(
     acl: ObjectAcl,
     forbid_overwrite: bool = False,
     tags: Mapping[str, str] | None = None,
+    storage_class: StorageClass | None = None,
 ) -> tuple[ObjectVersion, ObjectVersion]:
     """Like ``ObjectService.copy``, writing the plaintext again under ``wanted`` (blocking)."""
     source = rt.objects.get(source_bucket, source_key, source_version_id)
@@ -55,7 +56,7 @@ def copy_reencrypted(
     attrs = replace(
         attrs,
         acl=acl,
-        storage_class=attrs.storage_class or source.storage_class,
+        storage_class=storage_class or attrs.storage_class or source.storage_class,
         tags=source.tags if tags is None else tags,
     )
     encryption, transform = None, None

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The long fault run: kill -9 source and destination regions during a mixed workload,
+# The long fault run: kill -9 source and destination regions during mixed workloads (plain, and
+# versioned with metadata and multipart uploads),
 # CYCLES times (default 100), then check nothing was lost.  CI runs the same test with 20.
 #   bash scripts/fault_soak.sh [CYCLES] [SEED]
 set -euo pipefail

@@ -112,11 +112,14 @@ class FerryCluster:
             wait_listening(r.port)
         return self
 
-    def start_region(self, name: str) -> None:
-        """Run one region alone (``ferry serve``), e.g. after stopping it."""
+    def start_region(self, name: str, *extra_args: str) -> None:
+        """Run one region alone (``ferry serve``), e.g. after stopping it; its output goes to
+        ``<root>/<name>.log``."""
+        command = [sys.executable, "-m", "ferry", "serve", "--region", name]
+        command += ["--config", str(self.config_path)]
         with open(self.root / f"{name}.log", "ab") as log:
             self.singles[name] = subprocess.Popen(
-                [sys.executable, "-m", "ferry", "serve", "--region", name, "--config", str(self.config_path)],
+                [*command, *extra_args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

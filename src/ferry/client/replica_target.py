@@ -10,18 +10,21 @@ only the parts it lacks.  Bytes are streamed from the source blob; nothing is he
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from ferry.client.oss_client import ClientResponse, OssClient, RemoteUnavailable
 from ferry.core.encryption import SseAlgorithm
 from ferry.core.identity import ReplicaActor
 from ferry.core.model import NULL_VERSION, ChangeKind
-from ferry.protocol import replica_wire
+from ferry.protocol import replica_batch, replica_wire
 from ferry.replication.acting_target import source_bucket_of
 from ferry.replication.targets import ReplicaSource, TargetError
+from ferry.storage.inline_blobs import INLINE_LIMIT
 from ferry.storage.interfaces import ReplicaWrite
 
+BATCH_OBJECT_LIMIT = INLINE_LIMIT
+"""Versions up to this size may travel in a batch (the destination keeps them inline)."""
 DEFAULT_THRESHOLD = 64 * 1024 * 1024
 DEFAULT_PART = 16 * 1024 * 1024
 MAX_PARTS = 1000
@@ -91,6 +94,7 @@ class RemoteTarget:
         destination region authorizes the write with it when it crosses accounts."""
         self._threshold = multipart_threshold
         self._part_size = part_size
+        self.batch_object_limit = BATCH_OBJECT_LIMIT
 
     def _actor_headers(self, origin: ReplicaWrite) -> dict[str, str]:
         return replica_wire.actor_headers(self._actor_of(source_bucket_of(origin)))
@@ -166,6 +170,47 @@ class RemoteTarget:
         done = dict(headers)
         done[replica_wire.SIZE] = str(size)
         return self._client.request("POST", dest_bucket, key, query=[("uploadId", upload_id)], headers=done)
+
+    def put_batch(
+        self, dest_bucket: str, items: Sequence[tuple[ReplicaSource, ReplicaWrite]]
+    ) -> list[TargetError | None]:
+        """Small plain versions in one request (``protocol/replica_batch``); all items come
+        from one rule, so they act for one source bucket."""
+        if not items:
+            return []
+        batch = []
+        for source, origin in items:
+            version = source.version
+            if source.encryption is not None or version.size > self.batch_object_limit:
+                raise ValueError("a batched replica is small and not encrypted")
+            headers = replica_wire.put_headers(version, origin, versioned=version.version_id != NULL_VERSION)
+            body = b""
+            if source.open_plaintext is not None and version.size:
+                with source.open_plaintext(0) as stored:
+                    body = stored.read(version.size)
+                if len(body) != version.size:
+                    raise TargetError("the source blob is shorter than its version says")
+            batch.append(replica_batch.BatchItem(version.key, headers, body))
+        headers = self._actor_headers(items[0][1])
+        try:
+            response = self._client.request(
+                "POST",
+                dest_bucket,
+                query=[(replica_batch.SUBRESOURCE, "")],
+                headers=headers,
+                body=replica_batch.encode_items(batch),
+            )
+        except (RemoteUnavailable, OSError) as exc:
+            raise TargetError(str(exc)) from exc
+        _check(response)
+        try:
+            results = replica_batch.decode_results(response.body, len(batch))
+        except ValueError as exc:
+            raise TargetError(str(exc)) from exc
+        return [
+            None if r.ok else TargetError(f"destination answered {r.status} {r.code}: {r.message}")
+            for r in results
+        ]
 
     def delete(
         self, dest_bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite

@@ -61,6 +61,7 @@ class Operation(enum.Enum):
     FerryWithdrawIncomingRule = ("FerryWithdrawIncomingRule", Level.BUCKET, Access.SERVICE, None)
     FerryCheckReplicationRole = ("FerryCheckReplicationRole", Level.BUCKET, Access.SERVICE, None)
     FerryPutReplica = ("FerryPutReplica", Level.OBJECT, Access.SERVICE, None)
+    FerryPutReplicaBatch = ("FerryPutReplicaBatch", Level.BUCKET, Access.SERVICE, None)
     FerryDeleteReplica = ("FerryDeleteReplica", Level.OBJECT, Access.SERVICE, None)
     FerryInitiateReplicaUpload = ("FerryInitiateReplicaUpload", Level.OBJECT, Access.SERVICE, None)
     FerryUploadReplicaPart = ("FerryUploadReplicaPart", Level.OBJECT, Access.SERVICE, None)

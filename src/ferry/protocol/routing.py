@@ -53,6 +53,7 @@ ROUTES: Sequence[Route] = (
     Route(B, "POST", "x-ferry-replication-target", Operation.FerryRegisterIncomingRule, comp="add"),
     Route(B, "POST", "x-ferry-replication-target", Operation.FerryWithdrawIncomingRule, comp="delete"),
     Route(B, "POST", "x-ferry-replication-role", Operation.FerryCheckReplicationRole),
+    Route(B, "POST", "x-ferry-replica-batch", Operation.FerryPutReplicaBatch),
     Route(B, "PUT", "cors", Operation.PutBucketCors),
     Route(B, "GET", "cors", Operation.GetBucketCors),
     Route(B, "DELETE", "cors", Operation.DeleteBucketCors),

@@ -36,6 +36,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _PRUNE_SECONDS = 60.0
+_BATCH_TASKS = 64
+"""The most tasks one worker takes at once (see ``protocol/replica_batch``)."""
 
 
 class Lane(enum.Enum):
@@ -212,23 +214,43 @@ class ReplicationEngine:
             if yields_to_rtc:
                 await self._rtc_quiet.wait()
             task = await state.todo.get()
+            # Tasks waiting behind it go along: under load small objects then travel to the
+            # destination many per request (a quiet queue still sends each at once).
+            batch = [task]
+            while len(batch) < _BATCH_TASKS and not state.todo.empty():
+                batch.append(state.todo.get_nowait())
             REQUEST_ID.set(f"task-{task.id}")  # the log lines of this task's work carry its ID
-            try:
-                nbytes = await self._run(self._executor.execute, task)
-            except Exception as exc:
-                log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, exc)
-                self._observer.failed(task)
+            outcomes: list[int | Exception]
+            if len(batch) == 1:
                 try:
-                    await self._run(self._queue.fail, task, f"{type(exc).__name__}: {exc}", self._clock.now())
-                finally:
-                    self._finished(state)
-                continue
-            done_at = self._clock.now()
-            self._observer.replicated(task, nbytes, None if task.historical else done_at - task.created_at)
-            # The slot frees now; until its ack commits the task stays leased, so it is not
-            # claimed again and the next change of its key waits (per-key order holds).
-            self._done.put_nowait(_Done(task, done_at))
-            self._finished(state)
+                    outcomes = [await self._run(self._executor.execute, task)]
+                except Exception as exc:
+                    outcomes = [exc]
+            else:
+                try:
+                    outcomes = await self._run(self._executor.execute_batch, batch)
+                except Exception as exc:
+                    outcomes = [exc] * len(batch)
+            for done, outcome in zip(batch, outcomes, strict=True):
+                await self._settle(state, done, outcome)
+
+    async def _settle(self, state: _Lane, task: ReplicationTask, outcome: int | Exception) -> None:
+        if isinstance(outcome, Exception):
+            log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, outcome)
+            self._observer.failed(task)
+            try:
+                await self._run(
+                    self._queue.fail, task, f"{type(outcome).__name__}: {outcome}", self._clock.now()
+                )
+            finally:
+                self._finished(state)
+            return
+        done_at = self._clock.now()
+        self._observer.replicated(task, outcome, None if task.historical else done_at - task.created_at)
+        # The slot frees now; until its ack commits the task stays leased, so it is not
+        # claimed again and the next change of its key waits (per-key order holds).
+        self._done.put_nowait(_Done(task, done_at))
+        self._finished(state)
 
     async def _acker(self) -> None:
         while True:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from ferry.core.encryption import SseAlgorithm
 from ferry.core.model import ChangeKind, ObjectVersion
@@ -34,3 +34,18 @@ class ReplicationTarget(Protocol):
     def delete(
         self, dest_bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite
     ) -> None: ...
+
+
+@runtime_checkable
+class BatchTarget(ReplicationTarget, Protocol):
+    """A target that takes many small versions in one call (a cross-region destination)."""
+
+    batch_object_limit: int
+    """The largest version it takes in a batch (bigger ones go through :meth:`put`)."""
+
+    def put_batch(
+        self, dest_bucket: str, items: Sequence[tuple[ReplicaSource, ReplicaWrite]]
+    ) -> list[TargetError | None]:
+        """Each version as :meth:`put` would; per item, None or why it did not arrive
+        (an error of the whole call is raised)."""
+        ...

@@ -8,6 +8,7 @@ from the same source was applied already.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from ferry.core.clock import Clock
@@ -15,7 +16,7 @@ from ferry.core.encryption import Encryption
 from ferry.core.errors import OssError
 from ferry.core.model import Bucket, ChangeKind, ObjectAcl, ObjectType, StagedBlob, StorageClass
 from ferry.storage.blobs import BlobStore
-from ferry.storage.interfaces import MetadataStore, NewVersion, ReplicaWrite
+from ferry.storage.interfaces import CommitResult, MetadataStore, NewVersion, ReplicaWrite
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,18 @@ class ReplicaService:
         self, bucket: Bucket, key: str, staged: StagedBlob, attrs: ReplicaAttrs, origin: ReplicaWrite
     ) -> bool:
         """Apply a replicated version; False when a later change was already here (nothing done)."""
+        return self.settle(staged, self.submit_put(bucket, key, staged, attrs, origin))
+
+    def submit_put(
+        self, bucket: Bucket, key: str, staged: StagedBlob, attrs: ReplicaAttrs, origin: ReplicaWrite
+    ) -> Future[CommitResult | None]:
+        """:meth:`put` without waiting for the commit: replicas submitted together (a batch)
+        share one transaction and one fsync; :meth:`settle` each once its commit is done.
+        Raises at once when the bytes do not match."""
         try:
             if attrs.crc64 and str(staged.crc64) != attrs.crc64:
                 raise OssError("InvalidDigest", "The replicated bytes do not match the source's CRC-64.")
-            result = self._store.commit_replica(
+            committing = self._store.submit_replica(
                 NewVersion(
                     bucket=bucket.name,
                     key=key,
@@ -73,6 +82,15 @@ class ReplicaService:
                 bucket.versioning,
                 origin,
             )
+        except BaseException:
+            self._blobs.delete(staged.blob_id)
+            raise
+        return committing
+
+    def settle(self, staged: StagedBlob, committing: Future[CommitResult | None]) -> bool:
+        """Wait for a submitted replica's commit and free what it leaves unused; whether it applied."""
+        try:
+            result = committing.result()
         except BaseException:
             self._blobs.delete(staged.blob_id)
             raise

@@ -161,6 +161,12 @@ class MetadataStore(Protocol):
         """Apply a replicated version unless a later change of the key was applied already (None)."""
         ...
 
+    def submit_replica(
+        self, new: NewVersion, versioning: Versioning, origin: ReplicaWrite
+    ) -> Future[CommitResult | None]:
+        """:meth:`commit_replica` without waiting: replicas submitted together commit together."""
+        ...
+
     def delete_replica(
         self, bucket: str, key: str, kind: ChangeKind, version_id: str | None, origin: ReplicaWrite, at: float
     ) -> CommitResult | None:

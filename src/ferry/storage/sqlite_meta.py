@@ -425,7 +425,12 @@ class SqliteMetadataStore:
     def commit_replica(
         self, new: NewVersion, versioning: Versioning, origin: ReplicaWrite
     ) -> CommitResult | None:
-        return self._mutate(lambda db, pending: self._commit_replica(db, pending, new, versioning, origin))
+        return self.submit_replica(new, versioning, origin).result()
+
+    def submit_replica(
+        self, new: NewVersion, versioning: Versioning, origin: ReplicaWrite
+    ) -> Future[CommitResult | None]:
+        return self._submit(lambda db, pending: self._commit_replica(db, pending, new, versioning, origin))
 
     def _commit_replica(
         self,

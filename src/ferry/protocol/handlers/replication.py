@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from ferry.core.errors import OssError
+from ferry.core.identity import ReplicaActor
+from ferry.core.model import Bucket, StagedBlob
 from ferry.core.multipart import check_part_number
+from ferry.core.names import check_object_key
 from ferry.core.operations import Operation
 from ferry.iam.authorizer import service_scope
-from ferry.protocol import replica_wire
+from ferry.protocol import replica_batch, replica_wire
 from ferry.protocol import replication_xml as rx
 from ferry.protocol.handlers import sse
 from ferry.protocol.handlers.common import bucket_name, content_length, object_key, the_bucket
@@ -26,6 +30,8 @@ from ferry.region import RegionRuntime
 from ferry.replication.directory import local_facts
 from ferry.service.kms import encryptor
 from ferry.service.staging import finish, receive_body
+from ferry.storage.inline_blobs import INLINE_LIMIT
+from ferry.storage.interfaces import CommitResult
 
 
 async def put_bucket_replication(ctx: RequestContext, rt: RegionRuntime) -> Response:
@@ -125,6 +131,47 @@ async def put_replica(ctx: RequestContext, rt: RegionRuntime) -> Response:
     return Response().header("x-ferry-replica-applied", "true" if applied else "false")
 
 
+async def put_replica_batch(ctx: RequestContext, rt: RegionRuntime) -> Response:
+    """Many small replicas in one request; each is authorized, checked and applied on its own
+    (one item's error is its answer, not the batch's), and all commit in one group."""
+    items = replica_batch.decode_items(await ctx.read_body(replica_batch.MAX_BATCH_BYTES))
+    actor = replica_wire.actor_of(ctx.headers)
+    bucket = await the_bucket(ctx, rt)
+    results = await ctx.run(_apply_batch, rt, bucket, actor, items)
+    return Response(body=replica_batch.encode_results(results)).header("Content-Type", "application/json")
+
+
+def _apply_batch(
+    rt: RegionRuntime, bucket: Bucket, actor: ReplicaActor, items: list[replica_batch.BatchItem]
+) -> list[replica_batch.ItemResult]:
+    scope = service_scope(rt.config.name, rt.clock.now())
+    submitted: list[tuple[StagedBlob, Future[CommitResult | None]] | OssError] = []
+    for item in items:
+        try:
+            check_object_key(item.key)
+            rt.iam.authorize_replica(actor, Operation.PutObject, bucket, item.key, scope)
+            if sse.requested(item.headers) is not None or len(item.body) > INLINE_LIMIT:
+                raise OssError("InvalidArgument", "A batched replica is small and not encrypted.")
+            origin = replica_wire.origin_of(item.headers)
+            plain = attrs_from_headers(item.headers)
+            attrs = replica_wire.attrs_of(item.headers, plain.content_headers, plain.user_meta)
+            writer = rt.blobs.open_writer(small=True)
+            writer.write(item.body)
+            staged = finish(writer)
+            submitted.append((staged, rt.replicas.submit_put(bucket, item.key, staged, attrs, origin)))
+        except OssError as exc:
+            submitted.append(exc)
+    results = []
+    for entry in submitted:
+        try:
+            if isinstance(entry, OssError):
+                raise entry
+            results.append(replica_batch.ItemResult(applied=rt.replicas.settle(*entry)))
+        except OssError as exc:
+            results.append(replica_batch.ItemResult(code=exc.code, message=exc.message, status=exc.status))
+    return results
+
+
 async def initiate_replica_upload(ctx: RequestContext, rt: RegionRuntime) -> Response:
     """A big object's replica, part 1: the upload for this change (a retry finds its own again)."""
     origin = replica_wire.origin_of(ctx.headers)
@@ -189,6 +236,7 @@ HANDLERS: dict[Operation, Callable[[RequestContext, RegionRuntime], Awaitable[Re
     Operation.FerryWithdrawIncomingRule: withdraw_incoming,
     Operation.FerryCheckReplicationRole: check_replication_role,
     Operation.FerryPutReplica: put_replica,
+    Operation.FerryPutReplicaBatch: put_replica_batch,
     Operation.FerryDeleteReplica: delete_replica,
     Operation.FerryInitiateReplicaUpload: initiate_replica_upload,
     Operation.FerryUploadReplicaPart: upload_replica_part,

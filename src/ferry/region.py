@@ -167,7 +167,9 @@ class RegionRuntime:
                 part_size=ferry.engine.multipart_part_bytes,
             )
 
-        executor = TaskExecutor(config.name, store, rules, blobs, kms, target_for)
+        executor = TaskExecutor(
+            config.name, store, rules, blobs, kms, target_for, later_change=queue.has_later_change
+        )
         metrics = FerryMetrics()
         engine = ReplicationEngine(
             config.name,

@@ -102,3 +102,36 @@ def test_failed_tasks_are_visible_and_replayable(lone_cluster: FerryCluster) -> 
     )
     wait_until(lambda: exists(dst, "waiting"), timeout=30, what="the replayed task")
     wait_until(lambda: src.head_object("waiting").headers.get("x-oss-replication-status") == "COMPLETED")
+
+
+def test_superseded_changes_add_no_lag_samples(lone_cluster: FerryCluster) -> None:
+    """Overwrites made while the destination is away reach it as the last one: only that change
+    was replicated, so the lag records (and RTC's "within" counts) hold one sample, not five."""
+    src, dst = _pair(lone_cluster)
+    lone_cluster.kill_region(DST)
+    for n in range(5):
+        src.put_object("again", f"take {n}".encode())
+    lone_cluster.start_region(DST)
+    subprocess.run(
+        [sys.executable, "-m", "ferry", "replication", "retry", "--config", str(lone_cluster.config_path)],
+        env=lone_cluster.env,
+        check=True,
+        capture_output=True,
+    )
+    wait_until(lambda: exists(dst, "again") and dst.get_object("again").read() == b"take 4", timeout=60)
+
+    status = [sys.executable, "-m", "ferry", "replication", "status", "--json"]
+
+    def lag_count() -> int:
+        out = subprocess.run(
+            [*status, "--config", str(lone_cluster.config_path)],
+            env=lone_cluster.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (row,) = [row for row in json.loads(out) if row["bucket"] == src.bucket_name]
+        return int(row["lag"]["count"]) if row["pending"] == 0 else -1
+
+    wait_until(lambda: lag_count() >= 1, timeout=60, what="the queue to empty")
+    assert lag_count() == 1

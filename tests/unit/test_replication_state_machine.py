@@ -42,7 +42,7 @@ op = st.one_of(
 
 
 class World:
-    def __init__(self, root: Path, versioning: Versioning) -> None:
+    def __init__(self, root: Path, versioning: Versioning, skip_superseded: bool = True) -> None:
         self.clock = ManualClock()
         self.store = SqliteMetadataStore(root / "meta.sqlite3", durable=False)
         self.blobs = DiskBlobStore(root)
@@ -55,7 +55,15 @@ class World:
         kms = KeyService(root)
         replicas = ReplicaService(self.store, self.blobs, self.clock)
         target = LocalTarget(self.store.get_bucket, self.blobs, replicas, kms)
-        self.executor = TaskExecutor("r1", self.store, self.rules, self.blobs, kms, lambda rule: target)
+        self.executor = TaskExecutor(
+            "r1",
+            self.store,
+            self.rules,
+            self.blobs,
+            kms,
+            lambda rule: target,
+            later_change=self.queue.has_later_change if skip_superseded else None,
+        )
 
     def bucket(self, name: str) -> Bucket:
         bucket = self.store.get_bucket(name)
@@ -106,19 +114,24 @@ class World:
         )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     versioned=st.booleans(),
+    skip_superseded=st.booleans(),
     before=st.lists(st.tuples(st.sampled_from(KEYS), st.binary(max_size=8)), max_size=4),
     ops=st.lists(op, max_size=25),
     seed=st.integers(0, 2**32),
 )
 def test_destination_converges_to_source(
-    versioned: bool, before: list[tuple[str, bytes]], ops: list[tuple[str, str, bytes]], seed: int
+    versioned: bool,
+    skip_superseded: bool,
+    before: list[tuple[str, bytes]],
+    ops: list[tuple[str, str, bytes]],
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(Path(tmp), Versioning.ENABLED if versioned else Versioning.OFF)
+        world = World(Path(tmp), Versioning.ENABLED if versioned else Versioning.OFF, skip_superseded)
         for key, data in before:  # historical objects
             world.put(key, data)
         rule = world.add_rule()

@@ -57,6 +57,8 @@ class _Lane:
 class _Done:
     task: ReplicationTask
     done_at: float
+    timed: bool
+    """Whether it adds a lag sample (not historical, not superseded)."""
 
 
 def _sample(done: _Done) -> LagSample:
@@ -220,7 +222,7 @@ class ReplicationEngine:
             while len(batch) < _BATCH_TASKS and not state.todo.empty():
                 batch.append(state.todo.get_nowait())
             REQUEST_ID.set(f"task-{task.id}")  # the log lines of this task's work carry its ID
-            outcomes: list[int | Exception]
+            outcomes: list[int | Exception | None]
             if len(batch) == 1:
                 try:
                     outcomes = [await self._run(self._executor.execute, task)]
@@ -234,7 +236,7 @@ class ReplicationEngine:
             for done, outcome in zip(batch, outcomes, strict=True):
                 await self._settle(state, done, outcome)
 
-    async def _settle(self, state: _Lane, task: ReplicationTask, outcome: int | Exception) -> None:
+    async def _settle(self, state: _Lane, task: ReplicationTask, outcome: int | Exception | None) -> None:
         if isinstance(outcome, Exception):
             log.info("replication task %s (%s/%s) failed: %s", task.id, task.bucket, task.key, outcome)
             self._observer.failed(task)
@@ -246,10 +248,13 @@ class ReplicationEngine:
                 self._finished(state)
             return
         done_at = self._clock.now()
-        self._observer.replicated(task, outcome, None if task.historical else done_at - task.created_at)
+        # A superseded change (None) reached the destination as its successor: its lag is the
+        # successor's, so it adds no sample of its own (it would count an outage as "in time").
+        timed = outcome is not None and not task.historical
+        self._observer.replicated(task, outcome or 0, done_at - task.created_at if timed else None)
         # The slot frees now; until its ack commits the task stays leased, so it is not
         # claimed again and the next change of its key waits (per-key order holds).
-        self._done.put_nowait(_Done(task, done_at))
+        self._done.put_nowait(_Done(task, done_at, timed))
         self._finished(state)
 
     async def _acker(self) -> None:
@@ -257,7 +262,7 @@ class ReplicationEngine:
             batch = [await self._done.get()]
             while not self._done.empty() and len(batch) < 256:
                 batch.append(self._done.get_nowait())
-            samples = [_sample(done) for done in batch if not done.task.historical]
+            samples = [_sample(done) for done in batch if done.timed]
             record = None
             if self._lag_log is not None and samples:
                 record = partial(self._lag_log.record_in, samples=samples)

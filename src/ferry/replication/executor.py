@@ -29,6 +29,7 @@ class TaskExecutor:
         blobs: BlobStore,
         kms: KeyService,
         target_for: Callable[[ReplicationRule], ReplicationTarget],
+        later_change: Callable[[ReplicationTask], bool] | None = None,
     ) -> None:
         self._region = region
         self._store = store
@@ -36,6 +37,7 @@ class TaskExecutor:
         self._blobs = blobs
         self._kms = kms
         self._target_for = target_for
+        self._later_change = later_change
 
     def _opener(self, version: ObjectVersion) -> Callable[[int], BinaryIO] | None:
         if not version.blob_id:
@@ -59,38 +61,46 @@ class TaskExecutor:
 
         return open_at
 
-    def execute(self, task: ReplicationTask) -> int:
-        """Bytes sent; raises when the destination did not take the change (the caller retries)."""
+    def execute(self, task: ReplicationTask) -> int | None:
+        """Bytes sent; None when there was nothing to send (the rule is gone, or a later change
+        of the key superseded this one: that change carries its own task and its own lag).
+        Raises when the destination did not take the change (the caller retries)."""
         rule = self._rules.get_rule(task.bucket, task.rule_id)
         if rule is None:
-            return 0  # the rule is gone: nothing more to replicate for it
+            return None  # the rule is gone: nothing more to replicate for it
+        if task.kind is ChangeKind.PUT and self._superseded(task):
+            return None
         target = self._target_for(rule)
         source = f"{self._region}/{task.bucket}"
         if task.kind is ChangeKind.PUT:
             version = self._store.get_version(task.bucket, task.key, task.version_id)
             if version is None or version.is_delete_marker:
-                return 0  # superseded: a later change of the key carries its own task
+                return None  # superseded: a later change of the key carries its own task
             replica = ReplicaSource(version, self._opener(version), _replica_encryption(version, rule))
             target.put(rule.dest_bucket, replica, ReplicaWrite(source, task.source_seq, version.seq))
             return version.size
         if task.kind is ChangeKind.DELETE_MARKER:
             marker = self._store.get_version(task.bucket, task.key, task.version_id)
             if marker is None or not marker.is_delete_marker:
-                return 0  # the marker itself was removed (or overwritten): that change has its own task
+                return None  # the marker itself was removed (or overwritten): that change has its own task
         # A delete marker's task carries the marker's creation number; other deletes need none.
         origin = ReplicaWrite(source, task.source_seq, task.source_seq)
         target.delete(rule.dest_bucket, task.key, task.kind, task.version_id, origin)
         return 0
 
-    def execute_batch(self, tasks: Sequence[ReplicationTask]) -> list[int | Exception]:
+    def _superseded(self, task: ReplicationTask) -> bool:
+        return self._later_change is not None and self._later_change(task)
+
+    def execute_batch(self, tasks: Sequence[ReplicationTask]) -> list[int | Exception | None]:
         """Per task, what :meth:`execute` returns or raises.  Small plain PUTs bound for a target
         that takes batches travel together, one call per rule; the rest one by one."""
-        outcomes: list[int | Exception] = [0] * len(tasks)
+        outcomes: list[int | Exception | None] = [None] * len(tasks)
         groups: dict[tuple[str, str], list[tuple[int, ReplicaSource, ReplicaWrite]]] = {}
         targets: dict[tuple[str, str], tuple[BatchTarget, str]] = {}
+        rules: dict[tuple[str, str], tuple[ReplicationRule, BatchTarget | None] | None] = {}
         for i, task in enumerate(tasks):
             try:
-                batchable = self._batchable(task)
+                batchable = self._batchable(task, rules)
                 if batchable is None:
                     outcomes[i] = self.execute(task)
                     continue
@@ -114,16 +124,27 @@ class TaskExecutor:
         return outcomes
 
     def _batchable(
-        self, task: ReplicationTask
+        self,
+        task: ReplicationTask,
+        rules: dict[tuple[str, str], tuple[ReplicationRule, BatchTarget | None] | None],
     ) -> tuple[BatchTarget, str, ReplicaSource, ReplicaWrite] | None:
-        """The target, destination bucket, source and origin of a task that may go in a batch."""
-        if task.kind is not ChangeKind.PUT:
+        """The target, destination bucket, source and origin of a task that may go in a batch
+        (``rules``: the rules and targets this batch looked up already)."""
+        if task.kind is not ChangeKind.PUT or self._superseded(task):
+            return None  # execute() sends it alone, or finds it has nothing to send
+        group = (task.bucket, task.rule_id)
+        if group not in rules:
+            found = self._rules.get_rule(task.bucket, task.rule_id)
+            if found is None:
+                rules[group] = None
+            else:
+                any_target = self._target_for(found)
+                rules[group] = (found, any_target if isinstance(any_target, BatchTarget) else None)
+        known = rules[group]
+        if known is None:
             return None
-        rule = self._rules.get_rule(task.bucket, task.rule_id)
-        if rule is None:
-            return None
-        target = self._target_for(rule)
-        if not isinstance(target, BatchTarget):
+        rule, target = known
+        if target is None:
             return None
         version = self._store.get_version(task.bucket, task.key, task.version_id)
         if version is None or version.is_delete_marker or version.size > target.batch_object_limit:

@@ -192,6 +192,21 @@ class SqliteTaskQueue:
             rest = self._claim_in(db, _CLAIM_NON_RTC, now, limit, lease_seconds) if limit > 0 else []
         return rtc, rest
 
+    def has_later_change(self, task: ReplicationTask) -> bool:
+        """Whether a later change of the same version (an overwrite of a ``null`` version, a
+        metadata change, a delete) is queued for the same rule: it will send the state as it is
+        then, so this task has nothing of its own to send."""
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT 1 FROM replication_tasks WHERE bucket = ? AND key = ? AND version_id = ? "
+                "AND rule_id = ? AND source_seq > ? LIMIT 1",
+                (task.bucket, task.key, task.version_id, task.rule_id, task.source_seq),
+            )
+            .fetchone()
+        )
+        return row is not None
+
     def _rtc_due(self, now: float) -> bool:
         row = (
             self.db.conn()
